@@ -1,0 +1,1 @@
+"""Credentials: where the bearer token for Graph comes from."""

@@ -1,0 +1,46 @@
+"""The `graph-batch` command line: parse, call, map errors to exit codes. Nothing else.
+
+Each subcommand lives in its own module exposing `register(subparsers)`; the handler it sets as
+`func` returns an exit code. Expected failures arrive as `GraphBatchError` and become one line on
+stderr plus the documented exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from batch import __version__
+from batch.errors import GraphBatchError
+from batch.exit_codes import ExitCode
+
+COMMAND_MODULES: tuple[ModuleType, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="graph-batch",
+        description="Apply bulk changes to Microsoft Teams virtual events through Microsoft Graph.",
+    )
+    parser.add_argument("--version", action="version", version=f"graph-batch {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except GraphBatchError as exc:
+        print(f"graph-batch: {exc.message}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("graph-batch: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    return code

@@ -1,0 +1,198 @@
+"""The operations a manifest can ask for, each a frozen model that knows its request.
+
+Every id is percent-encoded as exactly one path segment, so whatever an id contains (`/`, `..`,
+`?`, `#`) the request can only ever address the intended endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import quote
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+MAX_ID_LENGTH = 256
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_id(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"must be at most {MAX_ID_LENGTH} characters (got {len(value)})")
+    return value
+
+
+GraphId = Annotated[str, AfterValidator(_check_id)]
+"""An opaque Graph id: non-empty, trimmed, printable, at most 256 characters."""
+
+
+class EventType(StrEnum):
+    """The two kinds of Teams virtual event graph-batch handles."""
+
+    WEBINAR = "webinar"
+    TOWNHALL = "townhall"
+
+    @property
+    def collection(self) -> str:
+        """The Graph collection segment: `webinars` or `townhalls`."""
+        return f"{self.value}s"
+
+
+class RequestClass(StrEnum):
+    """Graph throttles reads and writes against separate budgets."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+def segment(value: str) -> str:
+    """Percent-encode `value` as exactly one path segment (nothing is left unescaped)."""
+    return quote(value, safe="")
+
+
+def event_path(event_type: EventType, event_id: str) -> str:
+    """Path of a webinar or town hall, relative to the API version root."""
+    return f"/solutions/virtualEvents/{event_type.collection}/{segment(event_id)}"
+
+
+def registration_path(
+    event_type: EventType, event_id: str, registration_id: str | None, email: str | None
+) -> str:
+    """Path of a registration, by id or by the `registrations(email='...')` alternate key."""
+    base = event_path(event_type, event_id)
+    if registration_id is not None:
+        return f"{base}/registrations/{segment(registration_id)}"
+    if email is None:
+        raise ValueError("a registration needs registration_id or registration_email")
+    # OData string literals escape a quote by doubling it.
+    literal = segment(email.replace("'", "''"))
+    return f"{base}/registrations(email='{literal}')"
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    method: ClassVar[Literal["GET", "POST", "DELETE"]]
+    request_class: ClassVar[RequestClass] = RequestClass.WRITE
+    destructive: ClassVar[bool] = True
+
+    event_type: EventType = EventType.WEBINAR
+    event_id: GraphId
+
+    @property
+    def path(self) -> str:
+        """Request path relative to the API version root (`/v1.0` or `/beta`)."""
+        raise NotImplementedError
+
+    @property
+    def target(self) -> dict[str, str]:
+        """The ids this operation addresses (what the audit log records as `target`)."""
+        fields = self.model_dump(exclude={"op"}, mode="json", exclude_none=True)
+        return {name: str(value) for name, value in fields.items()}
+
+    @property
+    def key(self) -> str:
+        """Canonical identity of (op, target): equal keys mean the same change."""
+        target = self.target
+        if "registration_email" in target:
+            target["registration_email"] = target["registration_email"].lower()
+        op: str = getattr(self, "op")  # noqa: B009 - every concrete operation defines `op`.
+        return json.dumps([op, target], sort_keys=True, separators=(",", ":"))
+
+
+class _RegistrationMixin(BaseModel):
+    registration_id: GraphId | None = None
+    registration_email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_registration_key(self) -> _RegistrationMixin:
+        if (self.registration_id is None) == (self.registration_email is None):
+            raise ValueError("give exactly one of registration_id or registration_email")
+        return self
+
+
+class Cancel(_Base):
+    """Cancel a webinar or town hall (`POST .../{id}/cancel`)."""
+
+    op: Literal["cancel"] = "cancel"
+    method = "POST"
+
+    @property
+    def path(self) -> str:
+        return f"{event_path(self.event_type, self.event_id)}/cancel"
+
+
+class RemoveSession(_Base, _RegistrationMixin):
+    """Remove a session from a registration (`DELETE .../sessions/{id}/$ref`)."""
+
+    op: Literal["remove-session"] = "remove-session"
+    method = "DELETE"
+    session_id: GraphId
+
+    @property
+    def registration_path(self) -> str:
+        """Path of the registration whose sessions this operation changes."""
+        return registration_path(
+            self.event_type, self.event_id, self.registration_id, self.registration_email
+        )
+
+    @property
+    def path(self) -> str:
+        return f"{self.registration_path}/sessions/{segment(self.session_id)}/$ref"
+
+
+class CancelRegistration(_Base, _RegistrationMixin):
+    """Cancel a registration (`POST .../registrations/{id}/cancel`)."""
+
+    op: Literal["cancel-registration"] = "cancel-registration"
+    method = "POST"
+
+    @property
+    def registration_path(self) -> str:
+        """Path of the registration this operation cancels."""
+        return registration_path(
+            self.event_type, self.event_id, self.registration_id, self.registration_email
+        )
+
+    @property
+    def path(self) -> str:
+        return f"{self.registration_path}/cancel"
+
+
+class GetSession(_Base):
+    """Read a session (`GET .../sessions/{id}`); changes nothing."""
+
+    op: Literal["get-session"] = "get-session"
+    method = "GET"
+    request_class = RequestClass.READ
+    destructive = False
+    session_id: GraphId
+
+    @property
+    def path(self) -> str:
+        return f"{event_path(self.event_type, self.event_id)}/sessions/{segment(self.session_id)}"
+
+
+Operation = Annotated[
+    Cancel | RemoveSession | CancelRegistration | GetSession, Field(discriminator="op")
+]
+"""Any one manifest operation, told apart by its `op` field."""
+
+OP_NAMES: tuple[str, ...] = ("cancel", "remove-session", "cancel-registration", "get-session")
+FIELD_NAMES: tuple[str, ...] = (
+    "op",
+    "event_type",
+    "event_id",
+    "registration_id",
+    "registration_email",
+    "session_id",
+)
+"""The manifest columns, in the order graph-batch writes them."""
