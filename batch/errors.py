@@ -9,7 +9,9 @@ an expected failure never reaches the user as a traceback.
     ├── ManifestError          the manifest cannot be used; carries its problems (exit 2)
     ├── AuthError              no usable credential, or the token is refused (exit 3)
     ├── LockHeldError          another run holds the job's lock (exit 4)
-    └── RunInterruptedError    Ctrl-C / SIGTERM stopped the run (exit 130)
+    ├── RunInterruptedError    Ctrl-C / SIGTERM stopped the run (exit 130)
+    └── TransportError         one HTTP attempt got no usable answer (connection, timeout,
+                               truncated or invalid body); the runner retries it, per row
 """
 
 from __future__ import annotations
@@ -55,3 +57,14 @@ class RunInterruptedError(GraphBatchError):
     """The run was interrupted; what finished is in the audit log."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class TransportError(GraphBatchError):
+    """One HTTP attempt got no usable answer; `kind` says why (`connection`, `timeout`, ...).
+
+    The request may or may not have reached Graph, so a write that met one is ambiguous.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind

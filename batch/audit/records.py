@@ -65,6 +65,7 @@ class OpAttempt(_Record):
     duration_ms: float
     retry_wait_ms: float | None = None
     error_code: str | None = None
+    purpose: Literal["operation", "verify", "preflight"] = "operation"
 
 
 class OpFinished(_Record):

@@ -1,0 +1,111 @@
+"""The audit log writer: typed records -> one redacted JSON line each, flushed as written.
+
+A dedicated structlog logger (never the global configuration, which the host program owns)
+renders each record. The file is created 0600 and opened append-only, so a second run on the
+same path adds to it and nobody else on the machine can read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import MutableMapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TextIO, cast
+
+import structlog
+
+from batch.audit.records import AuditRecord
+from batch.errors import UsageError
+
+REDACTED = "[redacted]"
+_SECRET_KEYS = frozenset(
+    {"authorization", "access_token", "token", "client_secret", "password", "refresh_token"}
+)
+# JWTs (`eyJ...`), `Bearer xxx` credentials: masked wherever they appear in a string.
+_TOKEN_SHAPED = re.compile(
+    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}"
+)
+_FIRST_KEYS = ("ts", "event", "run_id")
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return _TOKEN_SHAPED.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if str(key).lower() in _SECRET_KEYS else _redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value
+
+
+def redact_secrets(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask anything token-shaped (last line of defence)."""
+    redacted: dict[str, Any] = _redact(dict(event_dict))
+    return redacted
+
+
+def order_keys(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: `ts`, `event`, `run_id` first, so lines read well in a terminal."""
+    head = {key: event_dict[key] for key in _FIRST_KEYS if key in event_dict}
+    return head | {key: value for key, value in event_dict.items() if key not in head}
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), **kwargs)
+
+
+def open_private_append(path: Path) -> TextIO:
+    """Open `path` for appending, creating it readable by the owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return cast(TextIO, os.fdopen(fd, "a", encoding="utf-8"))
+
+
+class AuditWriter:
+    """Appends audit records to a JSON-lines file; every write is flushed before it returns.
+
+    `write` is synchronous on purpose: with no await point inside, a cancelled task cannot
+    interrupt a record half-way, which is what `asyncio.shield` would otherwise be for.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: TextIO | None = None
+        self._log: Any = None
+
+    def __enter__(self) -> Self:
+        try:
+            self._file = open_private_append(self.path)
+        except OSError as exc:
+            raise UsageError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
+        self._log = structlog.wrap_logger(
+            structlog.WriteLogger(self._file),
+            processors=[redact_secrets, order_keys, structlog.processors.JSONRenderer(_dumps)],
+        )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def write(self, record: AuditRecord) -> None:
+        """Append `record` as one line and flush it."""
+        if self._log is None:
+            raise RuntimeError("AuditWriter used outside `with`")
+        fields = record.model_dump(mode="json")
+        self._log.msg(**fields)

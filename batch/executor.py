@@ -1,0 +1,317 @@
+"""Carry one manifest row to its final outcome: paced attempts, retries, token refresh, verify.
+
+Every attempt (retries, the 401 re-send, verification reads) waits for its request class's
+pacer and is written to the audit log as `op.attempt`. Expected failures become a failed
+`op.finished`; only a token Graph keeps refusing escapes (as `AuthError`), because it stops
+the whole run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tenacity import AsyncRetrying, RetryCallState
+
+from batch.audit.records import OpAttempt, OpFinished, Outcome
+from batch.audit.writer import AuditWriter
+from batch.auth.base import TokenSource
+from batch.errors import AuthError, TransportError
+from batch.graph_client import GraphClient, GraphResponse
+from batch.operations import GetSession, RequestClass
+from batch.outcomes import AttemptResult, Verified, classify, needs_verification
+from batch.pacing import Clock, Pacers
+from batch.retry_after import parse_retry_after
+from batch.retry_policy import (
+    RETRY_STATUSES,
+    THROTTLE_STATUSES,
+    Retryable,
+    RetryPolicy,
+    tenacity_kwargs,
+)
+from batch.verify import AnyOperation, read_verification, verification_path
+
+Answer = GraphResponse | TransportError
+Purpose = Literal["operation", "verify", "preflight"]
+_CLAIMS = re.compile(r'claims="([^"]*)"')
+
+
+def cae_claims(www_authenticate: str | None) -> str | None:
+    """The decoded claims of a continuous-access-evaluation challenge, if the 401 carries one."""
+    if not www_authenticate or "insufficient_claims" not in www_authenticate:
+        return None
+    match = _CLAIMS.search(www_authenticate)
+    if match is None:
+        return None
+    raw = match[1]
+    try:
+        return base64.b64decode(raw + "=" * (-len(raw) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return raw
+
+
+class TokenHolder:
+    """The current bearer token, fetched once and refreshed only when Graph refuses it."""
+
+    def __init__(self, source: TokenSource) -> None:
+        self.source = source
+        self._token: str | None = None
+
+    async def current(self) -> str:
+        """The token to send."""
+        if self._token is None:
+            self._token = (await self.source.get_token()).token
+        return self._token
+
+    async def refresh(self, claims: str | None) -> str:
+        """A fresh token (answering a CAE challenge when `claims` is given)."""
+        self._token = (await self.source.get_token(claims=claims, force_refresh=True)).token
+        return self._token
+
+
+@dataclass
+class Traffic:
+    """Counts of requests sent and answers seen, for progress and the summary."""
+
+    requests: int = 0
+    throttled: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class RowState:
+    """What is known about a row in flight, so an interrupted row can still be recorded."""
+
+    row: int
+    op: AnyOperation
+    started: float
+    client_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    attempts: list[AttemptResult] = field(default_factory=list)
+    last: Answer | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    row: int
+    op_name: str
+    method: str
+    path: str
+    request_class: RequestClass
+    client_request_id: str
+    purpose: Purpose = "operation"
+
+
+class Executor:
+    """Runs rows against Graph; shared by all workers of a run."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        client: GraphClient,
+        tokens: TokenHolder,
+        pacers: Pacers,
+        policy: RetryPolicy,
+        clock: Clock,
+        audit: AuditWriter,
+        seconds_left: Callable[[], float] = lambda: float("inf"),
+    ) -> None:
+        self.run_id = run_id
+        self.traffic = Traffic()
+        self._client = client
+        self._tokens = tokens
+        self._pacers = pacers
+        self._policy = policy
+        self._clock = clock
+        self._audit = audit
+        self._seconds_left = seconds_left
+
+    async def execute(self, state: RowState, labels: dict[str, str]) -> OpFinished:
+        """Do one row and return its `op.finished` record (written by the caller)."""
+        op = state.op
+        request = _Request(
+            state.row, op.op, op.method, op.path, op.request_class, state.client_request_id
+        )
+        state.last = await self._send_with_retries(request, state.attempts)
+        verified: Verified | None = None
+        if needs_verification(op.request_class, state.attempts) and not isinstance(op, GetSession):
+            verified = await self._verify(state, op)
+        verdict = classify(op.request_class, state.attempts, verified)
+        return self.finished(state, labels, verdict.outcome, verdict.reason)
+
+    async def read(self, row: int, op_name: str, path: str, purpose: Purpose) -> Answer:
+        """A paced, retried GET outside any row's own history (verification, pre-flight)."""
+        request = _Request(row, op_name, "GET", path, RequestClass.READ, str(uuid.uuid4()), purpose)
+        return await self._send_with_retries(request, [])
+
+    def finished(
+        self,
+        state: RowState,
+        labels: dict[str, str],
+        outcome: Outcome,
+        reason: str | None,
+        error_code: str | None = None,
+    ) -> OpFinished:
+        """The `op.finished` record for `state`, with the details of its last answer."""
+        last = state.last
+        details: dict[str, Any] = {}
+        if isinstance(last, GraphResponse):
+            details = {
+                "status": last.status,
+                "request_id": last.request_id,
+                "error_code": last.error_code,
+                "error_message": last.error_message,
+            }
+            if isinstance(state.op, GetSession) and last.ok:
+                details |= _session_fields(last.body)
+        elif isinstance(last, TransportError):
+            details = {"error_code": last.kind, "error_message": last.message}
+        if outcome is not Outcome.FAILED:
+            details["error_code"] = details["error_message"] = None
+        if error_code is not None:
+            details["error_code"] = error_code
+        return OpFinished(
+            run_id=self.run_id,
+            row=state.row,
+            op=state.op.op,
+            target=state.op.target,
+            outcome=outcome,
+            reason=reason,
+            attempts=len(state.attempts),
+            client_request_id=state.client_request_id,
+            duration_ms=round((self._clock.now() - state.started) * 1000, 1),
+            labels=labels,
+            **details,
+        )
+
+    async def _verify(self, state: RowState, op: Any) -> Verified:
+        answer = await self.read(state.row, op.op, verification_path(op), "verify")
+        return read_verification(op, answer if isinstance(answer, GraphResponse) else None)
+
+    async def _send_with_retries(self, request: _Request, history: list[AttemptResult]) -> Answer:
+        waited = 0.0
+
+        def on_retry(retry_state: RetryCallState) -> None:
+            nonlocal waited
+            waited = retry_state.upcoming_sleep or 0.0
+
+        last: Answer | None = None
+        retrying = AsyncRetrying(
+            **tenacity_kwargs(
+                self._policy,
+                sleep=self._clock.sleep,
+                seconds_left=self._seconds_left,
+                on_retry=on_retry,
+            )
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    last = await self._attempt(request, history, waited)
+                    signal = self._retry_signal(request.request_class, last)
+                    if signal is not None:
+                        raise signal
+        except Retryable:
+            pass  # Out of attempts or time: `last` is the final answer.
+        assert last is not None  # noqa: S101 - tenacity made at least one attempt.
+        return last
+
+    async def _attempt(
+        self, request: _Request, history: list[AttemptResult], waited: float
+    ) -> Answer:
+        answer = await self._send_once(request, history, waited, await self._tokens.current())
+        if isinstance(answer, GraphResponse) and answer.status == 401:
+            claims = cae_claims(answer.header("WWW-Authenticate"))
+            token = await self._tokens.refresh(claims)
+            answer = await self._send_once(request, history, 0.0, token)
+            if isinstance(answer, GraphResponse) and answer.status == 401:
+                raise AuthError(
+                    f"Graph refused the access token (401 {answer.error_code or ''}) even after "
+                    "a refresh: sign in again or hand in a fresh token"
+                )
+        return answer
+
+    async def _send_once(
+        self, request: _Request, history: list[AttemptResult], waited: float, token: str
+    ) -> Answer:
+        await self._pacers[request.request_class].acquire()
+        started = self._clock.now()
+        answer: Answer
+        try:
+            answer = await self._client.send(
+                request.method,
+                request.path,
+                token=token,
+                client_request_id=request.client_request_id,
+            )
+        except TransportError as exc:
+            answer = exc
+        self._count(answer)
+        result = (
+            AttemptResult(answer.status, answer.error_code)
+            if isinstance(answer, GraphResponse)
+            else AttemptResult(None, answer.kind)
+        )
+        history.append(result)
+        self._audit.write(
+            OpAttempt(
+                run_id=self.run_id,
+                row=request.row,
+                op=request.op_name,
+                attempt=len(history),
+                method=request.method,
+                path=request.path,
+                status=result.status,
+                request_id=answer.request_id if isinstance(answer, GraphResponse) else None,
+                client_request_id=request.client_request_id,
+                duration_ms=round((self._clock.now() - started) * 1000, 1),
+                retry_wait_ms=round(waited * 1000, 1) if waited else None,
+                error_code=result.error_code,
+                purpose=request.purpose,
+            )
+        )
+        return answer
+
+    def _count(self, answer: Answer) -> None:
+        self.traffic.requests += 1
+        key = str(answer.status) if isinstance(answer, GraphResponse) else answer.kind
+        self.traffic.by_status[key] += 1
+        if isinstance(answer, GraphResponse) and answer.status == 429:
+            self.traffic.throttled += 1
+
+    def _retry_signal(self, request_class: RequestClass, answer: Answer) -> Retryable | None:
+        if isinstance(answer, TransportError):
+            return Retryable(f"{answer.kind}: {answer.message}")
+        if answer.status not in RETRY_STATUSES:
+            return None
+        retry_after = parse_retry_after(answer.header("Retry-After"))
+        if retry_after is not None:
+            retry_after = min(retry_after, self._policy.max_retry_after)
+            if answer.status in THROTTLE_STATUSES:
+                # Everyone in this class waits, or the next sends would be throttled too.
+                self._pacers[request_class].pause_for(retry_after)
+        return Retryable(f"HTTP {answer.status} {answer.error_code or ''}".strip(), retry_after)
+
+
+def _session_fields(body: Any) -> dict[str, str | None]:
+    if not isinstance(body, dict):
+        return {}
+
+    def when(name: str) -> str | None:
+        value = body.get(name)
+        inner = value.get("dateTime") if isinstance(value, dict) else None
+        return str(inner) if inner is not None else None
+
+    subject, url = body.get("subject"), body.get("joinWebUrl")
+    return {
+        "subject": str(subject) if subject is not None else None,
+        "startDateTime": when("startDateTime"),
+        "endDateTime": when("endDateTime"),
+        "joinWebUrl": str(url) if url is not None else None,
+    }

@@ -1,0 +1,143 @@
+"""The only module that speaks HTTP: one request in, one `GraphResponse` or `TransportError` out.
+
+Whatever comes back (non-JSON error pages, truncated bodies, missing headers) becomes a plain
+value; every aiohttp failure is mapped to `TransportError` here, so nothing above this module
+knows aiohttp exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+from yarl import URL
+
+from batch import __version__
+from batch.errors import TransportError
+
+USER_AGENT = f"graph-batch/{__version__}"
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    """An HTTP answer reduced to what the runner needs; `body` is None unless it was JSON."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    request_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True for any 2xx."""
+        return 200 <= self.status < 300
+
+    def _error(self) -> Mapping[str, Any]:
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error if isinstance(error, dict) else {}
+
+    @property
+    def error_code(self) -> str | None:
+        """Graph's `error.code`, the field to branch on."""
+        code = self._error().get("code")
+        return str(code) if code is not None else None
+
+    @property
+    def error_message(self) -> str | None:
+        """Graph's `error.message`, for people only."""
+        message = self._error().get("message")
+        return str(message) if message is not None else None
+
+    def header(self, name: str) -> str | None:
+        """A header by case-insensitive name."""
+        return self.headers.get(name.lower())
+
+
+class GraphClient:
+    """Sends single requests to one Graph base URL over a shared keep-alive session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_version: str,
+        *,
+        request_timeout: float = 60.0,
+        connections: int = 16,
+    ) -> None:
+        self._root = f"{base_url.rstrip('/')}/{api_version}"
+        self._timeout = aiohttp.ClientTimeout(
+            total=request_timeout, connect=min(15.0, request_timeout)
+        )
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def url(self, path: str) -> URL:
+        """The full URL of `path` (already percent-encoded, so never re-quoted)."""
+        return URL(self._root + path, encoded=True)
+
+    async def send(
+        self, method: str, path: str, *, token: str, client_request_id: str
+    ) -> GraphResponse:
+        """Send one request; raises `TransportError` when no usable answer came back."""
+        if self._session is None:
+            raise RuntimeError("GraphClient used outside `async with`")
+        headers = {"Authorization": f"Bearer {token}", "client-request-id": client_request_id}
+        if method != "GET":
+            headers["Content-Length"] = "0"
+        try:
+            async with self._session.request(method, self.url(path), headers=headers) as resp:
+                raw = await resp.read()
+                return _response(resp.status, resp.headers, raw)
+        except TimeoutError as exc:
+            raise TransportError("timeout", f"{method} timed out") from exc
+        except aiohttp.ServerDisconnectedError as exc:
+            raise TransportError("disconnected", "server closed the connection") from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise TransportError("payload", f"truncated response: {exc}") from exc
+        except aiohttp.ClientConnectionError as exc:
+            raise TransportError("connection", f"connection failed: {exc}") from exc
+        except (aiohttp.ClientError, asyncio.IncompleteReadError) as exc:
+            raise TransportError("http", f"HTTP error: {exc}") from exc
+
+
+def _response(status: int, raw_headers: Mapping[str, str], raw: bytes) -> GraphResponse:
+    headers = {name.lower(): value for name, value in raw_headers.items()}
+    body = _json_or_none(raw)
+    if body is None and raw.strip() and 200 <= status < 300 and status != 204:
+        # A success we cannot read is no success: a GET must be retried, a write verified.
+        raise TransportError("invalid-json", f"HTTP {status} with an unreadable body")
+    return GraphResponse(status, headers, body, headers.get("request-id"))
+
+
+def _json_or_none(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,83 @@
+"""Progress for people: a live one-line bar on a terminal, a periodic log line otherwise."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import TextIO
+
+from batch.audit.records import Outcome
+from batch.pacing import Clock
+
+TTY_REFRESH = 0.25
+LOG_EVERY_SECONDS = 10.0
+_BAR_WIDTH = 24
+
+
+def format_duration(seconds: float) -> str:
+    """`1h02m`, `3m05s` or `42s`: short enough for a progress line."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+class Progress:
+    """Counts finished rows and reports them to `stream` while the run goes on."""
+
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO,
+        *,
+        live: bool,
+        clock: Clock,
+        throttled: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self.total = total
+        self.counts: Counter[Outcome] = Counter()
+        self._stream = stream
+        self._live = live
+        self._clock = clock
+        self._throttled = throttled
+        self._started = clock.now()
+
+    def row_done(self, outcome: Outcome) -> None:
+        """Count one finished row."""
+        self.counts[outcome] += 1
+
+    def line(self) -> str:
+        """The current progress as one line of text."""
+        done = sum(self.counts.values())
+        elapsed = max(self._clock.now() - self._started, 1e-9)
+        rate = done / elapsed
+        eta = format_duration((self.total - done) / rate) if rate > 0 else "?"
+        failed = self.counts[Outcome.FAILED]
+        share = done / self.total if self.total else 1.0
+        filled = round(share * _BAR_WIDTH)
+        bar = "#" * filled + "." * (_BAR_WIDTH - filled)
+        return (
+            f"[{bar}] {done}/{self.total} {share:4.0%}  {rate:.1f} rows/s  ETA {eta}  "
+            f"failed {failed}  throttled {self._throttled()}"
+        )
+
+    async def report_until_cancelled(self) -> None:
+        """Redraw (terminal) or log (otherwise) until the task is cancelled."""
+        every = TTY_REFRESH if self._live else LOG_EVERY_SECONDS
+        try:
+            while True:
+                await self._clock.sleep(every)
+                self._emit()
+        finally:
+            self._emit(final=True)
+
+    def _emit(self, *, final: bool = False) -> None:
+        if self._live:
+            self._stream.write("\r" + self.line() + ("\n" if final else ""))
+        elif not final:
+            self._stream.write(f"graph-batch: progress {self.line()}\n")
+        self._stream.flush()

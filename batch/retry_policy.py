@@ -1,0 +1,104 @@
+"""What is retried, how often and how long to wait: one frozen value, one translation to tenacity.
+
+Retried: 429, 503, 504 (Graph's documented transient answers), 500 and 502 (gateway and
+front-end blips are common, and a write that met one is verified before it could be retried
+twice), and transport failures (connection refused/dropped, timeout, truncated or unreadable
+body). Never retried: any other 4xx. `Retry-After` wins over computed backoff and is clamped to
+`max_retry_after` and to the time left before the run's deadline; without it the wait is
+exponential with full jitter, capped at `cap`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from tenacity import RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
+from tenacity.wait import wait_random_exponential
+
+RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+THROTTLE_STATUSES: frozenset[int] = frozenset({429, 503})
+"""Answers whose `Retry-After` pauses the whole request class, not just one request."""
+
+log = structlog.get_logger("graph_batch.retry")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How one operation is retried; copied, never mutated."""
+
+    max_attempts: int = 6
+    base: float = 1.0
+    cap: float = 60.0
+    max_retry_after: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base <= 0 or self.cap < self.base or self.max_retry_after <= 0:
+            raise ValueError("need 0 < base <= cap and max_retry_after > 0")
+
+
+class Retryable(Exception):  # noqa: N818 - a signal to tenacity, not an error users see.
+    """Raised for an attempt worth retrying; carries the server's `Retry-After`, if any."""
+
+    def __init__(self, cause: str, retry_after: float | None = None) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    backoff = wait_random_exponential(multiplier=policy.base, max=policy.cap)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, policy.max_retry_after)
+        return float(backoff(state))
+
+    return wait
+
+
+class _StopAtDeadline(stop_base):
+    """Stop when the upcoming wait would end past the run's deadline."""
+
+    def __init__(self, seconds_left: Callable[[], float]) -> None:
+        self._seconds_left = seconds_left
+
+    def __call__(self, state: RetryCallState) -> bool:
+        # tenacity computes the upcoming wait before asking whether to stop.
+        return (state.upcoming_sleep or 0.0) >= self._seconds_left()
+
+
+def tenacity_kwargs(
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]],
+    seconds_left: Callable[[], float] = lambda: float("inf"),
+    on_retry: Callable[[RetryCallState], None] | None = None,
+) -> dict[str, Any]:
+    """The `AsyncRetrying` arguments that implement `policy` (the only place that knows how)."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.info(
+            "retry",
+            retry_num=state.attempt_number,
+            wait_for=round(state.upcoming_sleep or 0.0, 3),
+            caused_by=str(exc),
+        )
+        if on_retry is not None:
+            on_retry(state)
+
+    return {
+        "stop": stop_after_attempt(policy.max_attempts) | _StopAtDeadline(seconds_left),
+        "wait": _wait(policy),
+        "retry": retry_if_exception_type(Retryable),
+        "sleep": sleep,
+        "reraise": True,
+        "before_sleep": before_sleep,
+    }

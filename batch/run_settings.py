@@ -1,0 +1,141 @@
+"""`RunSettings`: the one frozen value a run is configured by.
+
+Each setting comes from the first source that has it: command-line flag, then `GRAPH_BATCH_*`
+environment variable, then the manifest's `settings:` block, then the default. A bad value is
+a `UsageError` naming exactly where it came from, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from batch.errors import UsageError
+from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, ManifestSettings
+
+DEFAULT_BASE_URL = "https://graph.microsoft.com"
+ENV_PREFIX = "GRAPH_BATCH_"
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `5400`, `90m`, `2h`, `1h30m` or `45s`; raises ValueError otherwise."""
+    value = text.strip().lower()
+    try:
+        seconds = float(value)
+    except ValueError:
+        match = _DURATION.match(value)
+        if not value or match is None:
+            raise ValueError(
+                f"expected a duration like 5400, 90m, 2h or 1h30m, got {text!r}"
+            ) from None
+        hours, minutes, secs = (float(part) if part else 0.0 for part in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if not seconds > 0:
+        raise ValueError(f"a duration must be positive, got {text!r}")
+    return seconds
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """The base URL without a trailing slash; plain http only to a loopback host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValueError(f"expected an https:// URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"the base URL must not have a query or fragment: {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
+            "(http is allowed only to localhost/127.0.0.1/::1)"
+        )
+    return url.strip().rstrip("/")
+
+
+class RunSettings(BaseModel):
+    """Everything that configures one run; built once by `resolve_settings`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = DEFAULT_BASE_URL
+    api_version: Literal["v1.0", "beta"] = "v1.0"
+    concurrency: int = Field(default=4, ge=1, le=256)
+    write_limit: Limit = GRAPH_WRITE_LIMIT
+    read_limit: Limit = GRAPH_READ_LIMIT
+    max_attempts: int = Field(default=6, ge=1, le=100)
+    deadline: float | None = Field(default=None, gt=0)
+    request_timeout: float = Field(default=60.0, gt=0, le=600)
+    audit_log: Path | None = None
+    yes: bool = False
+    dry_run: bool = False
+    quiet: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @field_validator("deadline", "request_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("yes", "dry_run", "quiet", mode="before")
+    @classmethod
+    def _flag(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in {"", "0", "no", "false", "off"}:
+            return False
+        if isinstance(value, str) and value.strip().lower() in {"1", "yes", "true", "on"}:
+            return True
+        return value
+
+
+# Where a setting may come from; `None` means that source cannot set it.
+_FLAGS: dict[str, str] = {name: "--" + name.replace("_", "-") for name in RunSettings.model_fields}
+_MANIFEST_FIELDS = frozenset(ManifestSettings.model_fields) & frozenset(RunSettings.model_fields)
+
+
+def env_var(name: str) -> str:
+    """The environment variable for setting `name`, e.g. `GRAPH_BATCH_CONCURRENCY`."""
+    return ENV_PREFIX + name.upper()
+
+
+def resolve_settings(
+    cli: Mapping[str, object | None],
+    env: Mapping[str, str],
+    manifest: ManifestSettings | None = None,
+) -> RunSettings:
+    """Merge the sources (CLI > env > manifest > default); a bad value names its source."""
+    chosen: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for name in RunSettings.model_fields:
+        if cli.get(name) is not None:
+            chosen[name], origin[name] = cli[name], _FLAGS[name]
+        elif env.get(env_var(name)):
+            chosen[name], origin[name] = env[env_var(name)], env_var(name)
+        elif manifest is not None and name in _MANIFEST_FIELDS:
+            value = getattr(manifest, name)
+            if value is not None:
+                chosen[name], origin[name] = value, f"settings.{name} in the manifest"
+    try:
+        return RunSettings(**chosen)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else ""
+        where = origin.get(name, name)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise UsageError(f"{where}: {message}") from exc

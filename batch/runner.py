@@ -1,0 +1,216 @@
+"""Fan a manifest out to N workers, and stop cleanly on deadline, Ctrl-C or refused writes.
+
+Rows stream from the manifest into a bounded queue (memory stays flat however long the
+manifest); each worker carries one row at a time to its `op.finished` record and writes it
+before taking the next. Whatever stops the run, every row still gets exactly one record:
+rows not yet taken are recorded `skipped`, rows cut off in flight `failed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from batch.audit.records import OpFinished, Outcome
+from batch.audit.writer import AuditWriter
+from batch.errors import AuthError
+from batch.executor import Executor, RowState
+from batch.exit_codes import ExitCode
+from batch.manifest import Entry
+from batch.operations import RequestClass
+from batch.pacing import Clock
+from batch.progress import Progress
+
+INTERRUPT_GRACE = 10.0
+"""Seconds in-flight rows get to finish after Ctrl-C/SIGTERM or the deadline."""
+REFUSAL_SAMPLE = 5
+"""Writes looked at to tell "this token may not write here at all" from isolated 403s."""
+
+
+class StopReason(StrEnum):
+    """Why a run stopped taking rows before the end of the manifest."""
+
+    DEADLINE = "deadline"
+    INTERRUPTED = "interrupted"
+    AUTH = "auth"
+
+
+class WriteRefusalGuard:
+    """Trips when the first writes of a run are all refused with 403 and none succeeded."""
+
+    def __init__(self, planned_writes: int) -> None:
+        self._sample = min(REFUSAL_SAMPLE, planned_writes)
+        self._seen = 0
+        self._refused = 0
+
+    def observe(self, status: int | None, outcome: Outcome) -> bool:
+        """Record one finished write; True when the run should stop."""
+        if self._seen >= self._sample:
+            return False
+        self._seen += 1
+        if status == 403 and outcome is Outcome.FAILED:
+            self._refused += 1
+        return self._seen == self._sample and self._refused == self._sample
+
+
+@dataclass
+class RunTotals:
+    """What a run did, for the summary and `run.finished`."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    by_op: dict[str, Counter[str]] = field(default_factory=dict)
+    stop_reason: StopReason | None = None
+    stop_message: str | None = None
+
+    def add(self, record: OpFinished) -> None:
+        """Count one finished row."""
+        self.counts[record.outcome.value] += 1
+        self.by_op.setdefault(record.op, Counter())[record.outcome.value] += 1
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The process exit code this run ends with."""
+        if self.stop_reason is StopReason.INTERRUPTED:
+            return ExitCode.INTERRUPTED
+        if self.stop_reason is StopReason.AUTH:
+            return ExitCode.AUTH
+        if self.counts[Outcome.FAILED.value] or self.stop_reason is StopReason.DEADLINE:
+            return ExitCode.FAILED
+        return ExitCode.OK
+
+
+class Runner:
+    """One run's orchestration: producer, workers, stop handling."""
+
+    def __init__(
+        self,
+        *,
+        executor: Executor,
+        audit: AuditWriter,
+        clock: Clock,
+        concurrency: int,
+        planned_writes: int,
+        duplicate_indexes: frozenset[int] = frozenset(),
+        deadline: float | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.totals = RunTotals()
+        self._executor = executor
+        self._audit = audit
+        self._clock = clock
+        self._concurrency = concurrency
+        self._duplicates = duplicate_indexes
+        self._deadline = deadline
+        self._progress = progress
+        self._guard = WriteRefusalGuard(planned_writes)
+        self._queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=concurrency * 2)
+        self._in_flight: set[asyncio.Task[OpFinished]] = set()
+        self._hard_stop: asyncio.TimerHandle | None = None
+
+    def stop(self, reason: StopReason, message: str | None = None) -> None:
+        """Take no more rows; in-flight rows get `INTERRUPT_GRACE` seconds to finish."""
+        if self.totals.stop_reason is not None:
+            if reason is StopReason.INTERRUPTED:
+                self._cancel_in_flight()  # A second Ctrl-C means "now".
+            return
+        self.totals.stop_reason, self.totals.stop_message = reason, message
+        if reason is not StopReason.AUTH:
+            loop = asyncio.get_running_loop()
+            self._hard_stop = loop.call_later(INTERRUPT_GRACE, self._cancel_in_flight)
+
+    def _cancel_in_flight(self) -> None:
+        for task in list(self._in_flight):
+            task.cancel()
+
+    async def run(self, entries: Iterable[Entry], *, handle_signals: bool = True) -> RunTotals:
+        """Run every entry; returns the totals (the caller writes `run.finished`)."""
+        loop = asyncio.get_running_loop()
+        timer = None
+        if self._deadline is not None:
+            timer = loop.call_later(self._deadline, self.stop, StopReason.DEADLINE)
+        signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, self.stop, StopReason.INTERRUPTED)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._produce(entries))
+                for _ in range(self._concurrency):
+                    group.create_task(self._work())
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            for handle in (timer, self._hard_stop):
+                if handle is not None:
+                    handle.cancel()
+        return self.totals
+
+    def _skip_reason(self) -> str:
+        reason = self.totals.stop_reason
+        return "deadline" if reason is StopReason.DEADLINE else "not-run"
+
+    async def _produce(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            if entry.index in self._duplicates:
+                self._skip(entry, "duplicate")
+            elif self.totals.stop_reason is not None:
+                self._skip(entry, self._skip_reason())
+            else:
+                await self._queue.put(entry)
+        for _ in range(self._concurrency):
+            await self._queue.put(None)
+
+    async def _work(self) -> None:
+        while (entry := await self._queue.get()) is not None:
+            if self.totals.stop_reason is not None:
+                self._skip(entry, self._skip_reason())
+                continue
+            record = await self._run_row(entry)
+            self._finish(record)
+            if entry.operation.request_class is RequestClass.WRITE:
+                self._check_refusals(record)
+
+    async def _run_row(self, entry: Entry) -> OpFinished:
+        state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())
+        task = asyncio.ensure_future(self._executor.execute(state, dict(entry.labels)))
+        self._in_flight.add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not task.cancelled() or (current is not None and current.cancelling()):
+                raise  # This worker itself is being cancelled: not ours to absorb.
+            code = "deadline" if self.totals.stop_reason is StopReason.DEADLINE else "interrupted"
+            return self._executor.finished(
+                state, dict(entry.labels), Outcome.FAILED, code, error_code=code
+            )
+        except AuthError as exc:
+            self.stop(StopReason.AUTH, exc.message)
+            return self._executor.finished(
+                state, dict(entry.labels), Outcome.FAILED, "token-refused"
+            )
+        finally:
+            self._in_flight.discard(task)
+
+    def _skip(self, entry: Entry, reason: str) -> None:
+        state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())
+        self._finish(self._executor.finished(state, dict(entry.labels), Outcome.SKIPPED, reason))
+
+    def _finish(self, record: OpFinished) -> None:
+        # Synchronous: no await between the outcome and its line, so nothing can lose it.
+        self._audit.write(record)
+        self.totals.add(record)
+        if self._progress is not None:
+            self._progress.row_done(record.outcome)
+
+    def _check_refusals(self, record: OpFinished) -> None:
+        if self._guard.observe(record.status, record.outcome):
+            self.stop(
+                StopReason.AUTH,
+                "every write so far was refused with 403 Forbidden: the token may not change "
+                "these events (cancel needs a delegated sign-in of the event organizer; an "
+                "app-only token cannot cancel)",
+            )
