@@ -8,6 +8,7 @@ a `UsageError` naming exactly where it came from, before anything is sent.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +38,7 @@ def parse_duration(text: str) -> float:
             ) from None
         hours, minutes, secs = (float(part) if part else 0.0 for part in match.groups())
         seconds = hours * 3600 + minutes * 60 + secs
-    if not seconds > 0:
+    if not (seconds > 0 and math.isfinite(seconds)):
         raise ValueError(f"a duration must be positive, got {text!r}")
     return seconds
 

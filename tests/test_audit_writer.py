@@ -1,0 +1,94 @@
+"""The audit writer: private file, one valid JSON line per record, secrets masked."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
+from batch.audit.writer import REDACTED, AuditWriter, redact_secrets
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXBhcnQ"
+
+
+def test_file_is_private_and_lines_are_json(tmp_path: Path) -> None:
+    """The log is created 0600; each record is one JSON line starting with ts/event/run_id."""
+    path = tmp_path / "audit.jsonl"
+    records = [
+        RunStarted(
+            run_id="r1",
+            tool_version="0",
+            manifest="m.csv",
+            manifest_sha256="abc",
+            settings={},
+            base_url="https://graph.microsoft.com",
+        ),
+        OpFinished(
+            run_id="r1", row=2, op="cancel", target={"event_id": "é"}, outcome=Outcome.SUCCEEDED
+        ),
+        RunFinished(run_id="r1", counts={"succeeded": 1}, elapsed=0.1, exit_code=0),
+    ]
+    with AuditWriter(path) as writer:
+        for record in records:
+            writer.write(record)
+            # Flushed as written: the line is on disk before the next record.
+            assert path.read_text(encoding="utf-8").count("\n") == records.index(record) + 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    lines = path.read_text(encoding="utf-8").splitlines()
+    parsed = [json.loads(line) for line in lines]
+    assert [p["event"] for p in parsed] == ["run.started", "op.finished", "run.finished"]
+    assert all(list(p)[:3] == ["ts", "event", "run_id"] for p in parsed)
+    assert parsed[1]["target"] == {"event_id": "é"}
+    assert parsed[0]["ts"].endswith("Z")
+
+
+def test_appends_to_existing_file(tmp_path: Path) -> None:
+    """A second writer on the same path adds lines instead of truncating."""
+    path = tmp_path / "audit.jsonl"
+    for _ in range(2):
+        with AuditWriter(path) as writer:
+            writer.write(RunFinished(run_id="r", counts={}, elapsed=0, exit_code=0))
+    assert len(path.read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("event", "leak"),
+    [
+        ({"error_message": f"token {JWT} expired"}, JWT),
+        ({"error_message": "header was Bearer abcdefgh12345678"}, "abcdefgh12345678"),
+        ({"headers": {"Authorization": "whatever-secret"}}, "whatever-secret"),
+        ({"nested": [{"access_token": "s3cr3t-value"}]}, "s3cr3t-value"),
+        ({"labels": {"note": f"x{JWT}"}}, JWT),
+    ],
+)
+def test_redaction(event: dict[str, object], leak: str) -> None:
+    """Token-shaped strings and secret-named keys never survive the processor."""
+    out = json.dumps(redact_secrets(None, "msg", dict(event)))
+    assert leak not in out
+    assert REDACTED in out
+
+
+def test_redaction_keeps_ordinary_text() -> None:
+    """Normal values (ids, messages) pass through untouched."""
+    event = {"error_message": "The event is already canceled.", "event_id": "abc@def"}
+    assert redact_secrets(None, "msg", dict(event)) == event
+
+
+def test_redaction_applies_in_the_writer(tmp_path: Path) -> None:
+    """A token that slipped into a record is masked on disk."""
+    path = tmp_path / "audit.jsonl"
+    with AuditWriter(path) as writer:
+        writer.write(
+            OpFinished(
+                run_id="r",
+                row=1,
+                op="cancel",
+                target={},
+                outcome=Outcome.FAILED,
+                error_message=f"Bearer {JWT}",
+            )
+        )
+    assert JWT not in path.read_text()

@@ -1,0 +1,106 @@
+"""Outcome classification and verification reading, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from batch.audit.records import Outcome
+from batch.graph_client import GraphResponse
+from batch.operations import Cancel, CancelRegistration, RemoveSession, RequestClass
+from batch.outcomes import AttemptResult, Verified, classify, needs_verification
+from batch.verify import WriteOperation, read_verification, verification_path
+
+W, R = RequestClass.WRITE, RequestClass.READ
+A = AttemptResult
+DROP = A(None, "disconnected")
+
+
+@pytest.mark.parametrize(
+    ("klass", "attempts", "verified", "needs", "outcome", "reason"),
+    [
+        (W, [A(204)], None, False, Outcome.SUCCEEDED, None),
+        (W, [DROP, A(204)], None, False, Outcome.SUCCEEDED, None),
+        (W, [A(503), A(204)], None, False, Outcome.SUCCEEDED, None),
+        # Second cancel after a dropped first one: 400/409 with the event canceled.
+        (W, [DROP, A(409)], Verified.DONE, True, Outcome.ALREADY_DONE, "verified"),
+        (W, [A(504), A(400)], Verified.DONE, True, Outcome.ALREADY_DONE, "verified"),
+        # First-attempt 400/409/404: verify too.
+        (W, [A(409)], Verified.DONE, True, Outcome.ALREADY_DONE, "verified"),
+        (W, [A(400)], Verified.NOT_DONE, True, Outcome.FAILED, "rejected"),
+        (W, [A(404)], Verified.MISSING, True, Outcome.FAILED, "rejected"),
+        (W, [A(404)], Verified.UNKNOWN, True, Outcome.FAILED, "rejected; unverified"),
+        # Every attempt dropped, but the change is in place.
+        (W, [DROP, DROP, DROP], Verified.DONE, True, Outcome.ALREADY_DONE, "verified"),
+        (W, [DROP, DROP], Verified.NOT_DONE, True, Outcome.FAILED, "retries-exhausted"),
+        (W, [A(429), A(429)], None, False, Outcome.FAILED, "retries-exhausted"),
+        # Refusals are never "verified away".
+        (W, [A(403)], Verified.DONE, False, Outcome.FAILED, "refused"),
+        (W, [DROP, A(401)], None, False, Outcome.FAILED, "refused"),
+        (W, [A(422)], None, False, Outcome.FAILED, "rejected"),
+        # Reads are never verified.
+        (R, [A(200)], None, False, Outcome.SUCCEEDED, None),
+        (R, [A(404)], None, False, Outcome.FAILED, "rejected"),
+        (R, [DROP, DROP], None, False, Outcome.FAILED, "retries-exhausted"),
+        (W, [], None, False, Outcome.FAILED, "not-sent"),
+    ],
+)
+def test_classify(
+    klass: RequestClass,
+    attempts: list[AttemptResult],
+    verified: Verified | None,
+    needs: bool,
+    outcome: Outcome,
+    reason: str | None,
+) -> None:
+    """Each history ends in the documented outcome; verification only where it matters."""
+    assert needs_verification(klass, attempts) is needs
+    verdict = classify(klass, attempts, verified)
+    assert (verdict.outcome, verdict.reason) == (outcome, reason)
+
+
+CANCEL = Cancel(event_id="e1")
+REMOVE = RemoveSession(event_id="e1", registration_id="r1", session_id="s1")
+CANCEL_REG = CancelRegistration(event_id="e1", registration_email="a@example.com")
+
+
+@pytest.mark.parametrize(
+    ("op", "path"),
+    [
+        (CANCEL, "/solutions/virtualEvents/webinars/e1"),
+        (REMOVE, "/solutions/virtualEvents/webinars/e1/registrations/r1/sessions"),
+        (CANCEL_REG, "/solutions/virtualEvents/webinars/e1/registrations(email='a%40example.com')"),
+    ],
+)
+def test_verification_path(op: WriteOperation, path: str) -> None:
+    """Each write is verified by reading the resource its change shows on."""
+    assert verification_path(op) == path
+
+
+@pytest.mark.parametrize(
+    ("op", "response", "verified"),
+    [
+        (CANCEL, GraphResponse(200, body={"status": "canceled"}), Verified.DONE),
+        (CANCEL, GraphResponse(200, body={"status": "published"}), Verified.NOT_DONE),
+        (CANCEL, GraphResponse(404), Verified.MISSING),
+        (CANCEL, GraphResponse(200, body=None), Verified.UNKNOWN),
+        (CANCEL, GraphResponse(503), Verified.UNKNOWN),
+        (CANCEL, None, Verified.UNKNOWN),
+        (CANCEL_REG, GraphResponse(200, body={"status": "canceled"}), Verified.DONE),
+        (CANCEL_REG, GraphResponse(200, body={"status": "registered"}), Verified.NOT_DONE),
+        (REMOVE, GraphResponse(200, body={"value": [{"id": "s2"}]}), Verified.DONE),
+        (REMOVE, GraphResponse(200, body={"value": []}), Verified.DONE),
+        (REMOVE, GraphResponse(200, body={"value": [{"id": "s1"}]}), Verified.NOT_DONE),
+        (
+            REMOVE,
+            GraphResponse(200, body={"value": [], "@odata.nextLink": "x"}),
+            Verified.UNKNOWN,
+        ),
+        (REMOVE, GraphResponse(200, body={"value": "x"}), Verified.UNKNOWN),
+        (REMOVE, GraphResponse(404), Verified.MISSING),
+    ],
+)
+def test_read_verification(
+    op: WriteOperation, response: GraphResponse | None, verified: Verified
+) -> None:
+    """A read-back answer maps to done / not done / missing / unknown."""
+    assert read_verification(op, response) is verified
