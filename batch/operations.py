@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import quote
@@ -77,6 +78,14 @@ def registration_path(
     return f"{base}/registrations(email='{literal}')"
 
 
+def operation_key(op: str, target: Mapping[str, str]) -> str:
+    """Canonical identity of (op, target), also computable from an audit record's fields."""
+    canonical = dict(target)
+    if "registration_email" in canonical:
+        canonical["registration_email"] = canonical["registration_email"].lower()
+    return json.dumps([op, canonical], sort_keys=True, separators=(",", ":"))
+
+
 class _Base(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
@@ -101,11 +110,8 @@ class _Base(BaseModel):
     @property
     def key(self) -> str:
         """Canonical identity of (op, target): equal keys mean the same change."""
-        target = self.target
-        if "registration_email" in target:
-            target["registration_email"] = target["registration_email"].lower()
         op: str = getattr(self, "op")  # noqa: B009 - every concrete operation defines `op`.
-        return json.dumps([op, target], sort_keys=True, separators=(",", ":"))
+        return operation_key(op, self.target)
 
 
 class _RegistrationMixin(BaseModel):

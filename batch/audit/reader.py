@@ -1,0 +1,80 @@
+"""Stream an audit log back as typed records, tolerating what a crash leaves behind.
+
+A run killed mid-write leaves a truncated last line, and hands or tools may add blank lines;
+neither may stop a report or a resume. Bad lines are skipped and their numbers kept so callers
+can say which. Lines are read one at a time: memory stays flat however long the log grows.
+Fields a newer graph-batch added are dropped before validation (the schema only ever adds
+fields), and events this version does not know are passed over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from batch.audit.records import AuditRecord, OpAttempt, OpFinished, RunFinished, RunStarted
+from batch.errors import UsageError
+
+_MODELS: dict[str, type[RunStarted | OpAttempt | OpFinished | RunFinished]] = {
+    "run.started": RunStarted,
+    "op.attempt": OpAttempt,
+    "op.finished": OpFinished,
+    "run.finished": RunFinished,
+}
+
+
+def parse_record(data: Any) -> AuditRecord | None:
+    """One decoded line as a record; None for an event this version does not know.
+
+    Raises ValueError when the line is not an audit record at all.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        raise ValueError("not an audit record (no `event` field)")
+    model = _MODELS.get(data["event"])
+    if model is None:
+        return None
+    known = {name: value for name, value in data.items() if name in model.model_fields}
+    try:
+        return model.model_validate(known)
+    except ValidationError as exc:
+        raise ValueError(f"invalid {data['event']} record: {exc.error_count()} error(s)") from exc
+
+
+@dataclass
+class AuditLogScan:
+    """Iterate `(line_number, record)` over a log; afterwards `corrupt_lines` lists the skipped.
+
+    `truncated_tail` is set when the last line was cut off mid-write (no final newline and not
+    valid JSON): the signature of a crash, not of tampering.
+    """
+
+    path: Path
+    corrupt_lines: list[int] = field(default_factory=list)
+    truncated_tail: bool = False
+
+    def __iter__(self) -> Iterator[tuple[int, AuditRecord]]:
+        self.corrupt_lines.clear()
+        self.truncated_tail = False
+        try:
+            with self.path.open("rb") as stream:
+                yield from self._records(stream)
+        except OSError as exc:
+            raise UsageError(f"cannot read audit log {self.path}: {exc.strerror}") from exc
+
+    def _records(self, lines: Iterator[bytes]) -> Iterator[tuple[int, AuditRecord]]:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = parse_record(json.loads(raw.decode("utf-8")))
+            except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+                self.corrupt_lines.append(number)
+                self.truncated_tail = not raw.endswith(b"\n")
+                continue
+            if record is not None:
+                yield number, record

@@ -1,0 +1,74 @@
+"""`graph-batch report AUDIT.jsonl`: summarize a run from its audit log (table, JSON or JUnit).
+
+Exit code 0 when the reported run(s) had no failed row, 1 when some failed, 2 when the file is
+unreadable, empty or not an audit log; CI can gate on it and publish the JUnit file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from batch.audit.junit import render_junit
+from batch.audit.report import render_json, render_table
+from batch.audit.summary import AuditReport, load_report
+from batch.errors import UsageError
+from batch.exit_codes import ExitCode
+
+RENDERERS: dict[str, Callable[[AuditReport], str]] = {
+    "table": render_table,
+    "json": render_json,
+    "junit": render_junit,
+}
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the `report` subcommand."""
+    parser = subparsers.add_parser(
+        "report",
+        help="summarize a run from its audit log (table, JSON or JUnit XML)",
+        description=(
+            "Summarize the last run in an audit log: rows per outcome and per op, throttling, "
+            "elapsed time, exit code and the failed rows. Exits 0 when no row failed, 1 when "
+            "some did, 2 when the file is not a readable audit log."
+        ),
+    )
+    parser.add_argument("audit_log", type=Path, metavar="AUDIT.jsonl", help="the run's audit log")
+    parser.add_argument(
+        "--format", choices=tuple(RENDERERS), default="table", help="output format (table)"
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--run-id", metavar="ID", help="report this run instead of the last one")
+    which.add_argument(
+        "--all", action="store_true", dest="all_runs", help="report every run in the log"
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="PATH", help="write the report here, not to stdout"
+    )
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Load, render, write; the exit code says whether the reported run had failures."""
+    report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
+    if report.corrupt_lines:
+        lines = ", ".join(map(str, report.corrupt_lines[:10]))
+        more = " ..." if len(report.corrupt_lines) > 10 else ""
+        tail = " (the last one was cut off mid-write)" if report.truncated_tail else ""
+        print(
+            f"graph-batch: warning: skipped {len(report.corrupt_lines)} unreadable line(s) "
+            f"of {args.audit_log}: {lines}{more}{tail}",
+            file=sys.stderr,
+        )
+    text = RENDERERS[args.format](report)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write report to {args.output}: {exc.strerror}") from exc
+    return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)

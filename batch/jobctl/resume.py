@@ -1,0 +1,67 @@
+"""`run --resume`: which rows an earlier run of the same audit log already finished.
+
+A row counts as done when any earlier run recorded it `succeeded` or `already_done`, or
+`skipped` with reason `resumed` (that run found it done before, so the log may be rotated
+without losing the fact). Failed, otherwise skipped and never-finished rows run again. Rows are
+matched by operation key, recomputed from each record's `op` and `target` exactly as
+`Operation.key` computes it, so an email matches whatever its case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from batch.audit.reader import AuditLogScan
+from batch.audit.records import OpFinished, Outcome, RunStarted
+from batch.operations import operation_key
+
+RESUMED_REASON = "resumed"
+"""The `reason` of the `skipped` record a resumed run writes for a row already done."""
+
+_DONE = frozenset({Outcome.SUCCEEDED, Outcome.ALREADY_DONE})
+
+
+@dataclass(frozen=True)
+class ResumeIndex:
+    """What an audit log says is already done, and how healthy the log was."""
+
+    keys: frozenset[str]
+    runs_seen: int
+    corrupt_lines: tuple[int, ...] = ()
+    truncated_tail: bool = False
+    last_run_id: str | None = None
+
+    def is_done(self, key: str) -> bool:
+        """Whether the row with this operation key already finished in an earlier run."""
+        return key in self.keys
+
+
+def is_done_record(record: OpFinished) -> bool:
+    """Whether an `op.finished` record means the change is in place."""
+    return record.outcome in _DONE or (
+        record.outcome == Outcome.SKIPPED and record.reason == RESUMED_REASON
+    )
+
+
+def load_finished_keys(path: Path) -> ResumeIndex:
+    """Scan the audit log at `path`; a missing log means nothing is done yet (a first run)."""
+    if not path.exists():
+        return ResumeIndex(keys=frozenset(), runs_seen=0)
+    scan = AuditLogScan(path)
+    keys: set[str] = set()
+    runs_seen = 0
+    last_run_id: str | None = None
+    for _, record in scan:
+        if isinstance(record, RunStarted):
+            runs_seen += 1
+            last_run_id = record.run_id
+        elif isinstance(record, OpFinished) and is_done_record(record):
+            keys.add(operation_key(record.op, record.target))
+    return ResumeIndex(
+        keys=frozenset(keys),
+        runs_seen=runs_seen,
+        corrupt_lines=tuple(scan.corrupt_lines),
+        truncated_tail=scan.truncated_tail,
+        last_run_id=last_run_id,
+    )

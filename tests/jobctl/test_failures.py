@@ -1,0 +1,142 @@
+"""The failures CSV keeps the input's columns, round-trips any text, and is all-or-nothing."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from batch.errors import UsageError
+from batch.jobctl.failures import FailuresCsvWriter, failure_columns, yaml_columns
+from batch.operations import FIELD_NAMES
+
+
+def read_back(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a CSV, read the way a manifest loader would."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+@pytest.mark.parametrize(
+    ("input_columns", "expected"),
+    [
+        (("event_id", "op"), ("event_id", "op", "error_code", "error_message")),
+        (
+            ("op", "error_message", "event_id", "error_code", "x-ticket"),
+            ("op", "event_id", "x-ticket", "error_code", "error_message"),
+        ),
+        ((), ("error_code", "error_message")),
+    ],
+)
+def test_failure_columns(input_columns: tuple[str, ...], expected: tuple[str, ...]) -> None:
+    """Input order is kept, and a fed-back failures CSV gets one fresh pair of error columns."""
+    assert failure_columns(input_columns) == expected
+
+
+def test_yaml_columns_are_standard_plus_sorted_labels() -> None:
+    """YAML input gets the standard columns, then every x- label any row has."""
+    rows = [{"op": "cancel", "x-team": "a"}, {"op": "cancel", "x-cab": "b", "x-team": "c"}]
+    assert yaml_columns(rows) == (*FIELD_NAMES, "x-cab", "x-team")
+
+
+def test_failed_rows_written_in_input_columns(tmp_path: Path) -> None:
+    """Each failed row keeps its raw fields in the input order; missing ones are empty."""
+    path = tmp_path / "failed.csv"
+    with FailuresCsvWriter(path, ["x-ticket", "op", "event_id", "error_code"]) as out:
+        out.add({"op": "cancel", "event_id": "e1", "x-ticket": "CHG1"}, "Forbidden", "not yours")
+        out.add({"op": "cancel", "event_id": "e2", "error_code": "old"}, "NotFound", "gone")
+    header, rows = read_back(path)
+    assert header == ["x-ticket", "op", "event_id", "error_code", "error_message"]
+    assert rows == [
+        {
+            "x-ticket": "CHG1",
+            "op": "cancel",
+            "event_id": "e1",
+            "error_code": "Forbidden",
+            "error_message": "not yours",
+        },
+        {
+            "x-ticket": "",
+            "op": "cancel",
+            "event_id": "e2",
+            "error_code": "NotFound",
+            "error_message": "gone",
+        },
+    ]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert list(tmp_path.iterdir()) == [path]
+
+
+safe_text = st.text(st.characters(exclude_categories=["Cs"]))
+
+
+@settings(max_examples=50)
+@given(value=safe_text, message=safe_text)
+def test_any_text_round_trips(
+    tmp_path_factory: pytest.TempPathFactory, value: str, message: str
+) -> None:
+    """Commas, quotes, newlines and unicode in any field come back unchanged."""
+    path = tmp_path_factory.mktemp("rt") / "failed.csv"
+    with FailuresCsvWriter(path, ["op", "event_id"]) as out:
+        out.add({"op": "cancel", "event_id": value}, "E", message)
+    _, rows = read_back(path)
+    assert rows == [
+        {"op": "cancel", "event_id": value, "error_code": "E", "error_message": message}
+    ]
+
+
+def test_unencodable_message_does_not_stop_the_run(tmp_path: Path) -> None:
+    """A lone surrogate (from a JSON escape) is replaced, not raised."""
+    path = tmp_path / "failed.csv"
+    with FailuresCsvWriter(path, ["op"]) as out:
+        out.add({"op": "cancel"}, "E", "bad \ud800 text")
+    assert read_back(path)[1][0]["error_message"] == "bad ? text"
+
+
+@pytest.mark.parametrize("stale", [True, False])
+def test_no_failures_means_no_file(tmp_path: Path, stale: bool) -> None:
+    """A run without failures leaves no failures CSV, removing one left by an earlier run."""
+    path = tmp_path / "failed.csv"
+    if stale:
+        path.write_text("op,event_id\ncancel,old\n")
+    with FailuresCsvWriter(path, ["op"]):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rows_added_before_an_interruption_are_kept(tmp_path: Path) -> None:
+    """Ctrl-C during the run still leaves the failures recorded so far."""
+    path = tmp_path / "failed.csv"
+
+    def interrupted_run() -> None:
+        with FailuresCsvWriter(path, ["op"]) as out:
+            out.add({"op": "cancel"}, "E", "m")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_run()
+    assert read_back(path)[1] == [{"op": "cancel", "error_code": "E", "error_message": "m"}]
+
+
+def test_existing_file_is_replaced_only_at_the_end(tmp_path: Path) -> None:
+    """Until the run ends, readers still see the previous complete file."""
+    path = tmp_path / "failed.csv"
+    path.write_text("previous\n")
+    with FailuresCsvWriter(path, ["op"]) as out:
+        out.add({"op": "cancel"}, "E", "m")
+        assert path.read_text() == "previous\n"
+    assert read_back(path)[0] == ["op", "error_code", "error_message"]
+
+
+def test_unwritable_directory_fails_before_the_run(tmp_path: Path) -> None:
+    """A failures CSV in a missing directory is a usage error when the writer opens."""
+    with (
+        pytest.raises(UsageError, match="cannot write failures CSV"),
+        FailuresCsvWriter(tmp_path / "missing" / "f.csv", ["op"]),
+    ):
+        pass  # pragma: no cover - never reached.

@@ -1,0 +1,133 @@
+"""Resume finds exactly the rows earlier runs finished, whatever state the log is in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from batch.audit.records import AuditRecord, Outcome
+from batch.errors import UsageError
+from batch.jobctl.resume import RESUMED_REASON, load_finished_keys
+from batch.operations import Cancel, RemoveSession
+from tests.auditlog_factory import row, run_finished, started, write_log
+
+OK, DONE, SKIP, FAIL = Outcome.SUCCEEDED, Outcome.ALREADY_DONE, Outcome.SKIPPED, Outcome.FAILED
+
+
+def key(number: int) -> str:
+    """The key of the default test target of row `number`."""
+    return Cancel(event_id=f"e{number}").key
+
+
+CASES: dict[str, tuple[list[AuditRecord | str], str, set[int], list[int]]] = {
+    "one run, failed rows not counted": (
+        [started("r1"), row("r1", 1, OK), row("r1", 2, FAIL), row("r1", 3, DONE)],
+        "",
+        {1, 3},
+        [],
+    ),
+    "crash-truncated last line": (
+        [started("r1"), row("r1", 1, OK)],
+        '{"ts":"2026-11-01T22:00:00Z","run_id":"r1","event":"op.fini',
+        {1},
+        [3],
+    ),
+    "two previous runs, resumed skips keep counting": (
+        [
+            started("r1"),
+            row("r1", 1, OK),
+            row("r1", 2, FAIL),
+            run_finished("r1", 1),
+            started("r2", resumed=True),
+            row("r2", 1, SKIP, reason=RESUMED_REASON),
+            row("r2", 2, OK),
+            run_finished("r2", 0),
+        ],
+        "",
+        {1, 2},
+        [],
+    ),
+    "resumed skip survives a rotated log": (
+        [started("r3", resumed=True), row("r3", 1, SKIP, reason=RESUMED_REASON)],
+        "",
+        {1},
+        [],
+    ),
+    "other skips are not done": (
+        [started("r1"), row("r1", 1, SKIP, reason="dry-run"), row("r1", 2, SKIP)],
+        "",
+        set(),
+        [],
+    ),
+    "blank and corrupt lines reported, rest used": (
+        [started("r1"), "", "   ", "not json", row("r1", 1, OK), "[1,2]", '{"event": 5}'],
+        "",
+        {1},
+        [4, 6, 7],
+    ),
+    "invalid op.finished is corrupt, unknown events and fields pass": (
+        [
+            started("r1"),
+            '{"event":"op.finished","run_id":"r1"}',
+            '{"event":"run.paused","run_id":"r1"}',
+            row("r1", 1, OK).model_dump_json()[:-1] + ',"added_in_v2":true}',
+        ],
+        "",
+        {1},
+        [2],
+    ),
+}
+
+
+@pytest.mark.parametrize(("lines", "tail", "done_rows", "corrupt"), CASES.values(), ids=CASES)
+def test_finished_keys(
+    tmp_path: Path,
+    lines: list[AuditRecord | str],
+    tail: str,
+    done_rows: set[int],
+    corrupt: list[int],
+) -> None:
+    """Only succeeded/already_done (or resumed) rows are done; bad lines are skipped by number."""
+    index = load_finished_keys(write_log(tmp_path / "audit.jsonl", lines, tail))
+    assert index.keys == {key(n) for n in done_rows}
+    assert list(index.corrupt_lines) == corrupt
+    assert index.truncated_tail == bool(tail)
+
+
+def test_runs_counted_and_last_run_named(tmp_path: Path) -> None:
+    """The index counts the runs in the log and names the last one."""
+    log = write_log(tmp_path / "a.jsonl", [started("r1"), started("r2"), row("r2", 1, OK)])
+    index = load_finished_keys(log)
+    assert (index.runs_seen, index.last_run_id) == (2, "r2")
+    assert index.is_done(key(1))
+    assert not index.is_done(key(2))
+
+
+def test_email_matches_whatever_its_case(tmp_path: Path) -> None:
+    """A row logged with a mixed-case email is done for the same row written in lower case."""
+    target = {
+        "event_type": "webinar",
+        "event_id": "e",
+        "registration_email": "Ann.Lee@Contoso.com",
+        "session_id": "s",
+    }
+    log = write_log(
+        tmp_path / "a.jsonl", [started("r1"), row("r1", 1, OK, op="remove-session", target=target)]
+    )
+    operation = RemoveSession(
+        event_id="e", registration_email="ann.lee@contoso.com", session_id="s"
+    )
+    assert load_finished_keys(log).is_done(operation.key)
+
+
+def test_missing_log_means_first_run(tmp_path: Path) -> None:
+    """Resuming with an audit log that does not exist yet resumes nothing."""
+    index = load_finished_keys(tmp_path / "absent.jsonl")
+    assert (index.keys, index.runs_seen, index.last_run_id) == (frozenset(), 0, None)
+
+
+def test_unreadable_log_is_a_usage_error(tmp_path: Path) -> None:
+    """A path that cannot be read as a file fails with a clear message."""
+    with pytest.raises(UsageError, match="cannot read audit log"):
+        load_finished_keys(tmp_path)
