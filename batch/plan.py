@@ -2,59 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from itertools import islice
 
-from batch.operations import OP_NAMES, Cancel, CancelRegistration, GetSession, RemoveSession
+from batch.jobctl.guard import is_destructive
+from batch.operations import OP_NAMES
 from batch.pacing import estimated_seconds
 from batch.progress import format_duration
 from batch.run_settings import RunSettings
+from batch.selection import Survey
 
 PREVIEW_ROWS = 20
-_DESTRUCTIVE = frozenset(
-    cls.model_fields["op"].default
-    for cls in (Cancel, RemoveSession, CancelRegistration, GetSession)
-    if cls.destructive
-)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Counts per operation (duplicates excluded) and the least time the limits allow."""
+def estimate_seconds(survey: Survey, settings: RunSettings) -> float:
+    """Least time the limits allow for the rows to send (reads and writes pace separately)."""
+    reads = sum(n for op, n in survey.to_send.items() if not is_destructive(op))
+    return max(
+        estimated_seconds(survey.writes, settings.write_limit),
+        estimated_seconds(reads, settings.read_limit),
+    )
 
-    counts: Mapping[str, int]
-    duplicates: int
-    estimated_seconds: float
 
-    @classmethod
-    def build(cls, counts_by_op: Mapping[str, int], duplicates: int, settings: RunSettings) -> Plan:
-        """The plan for a validated manifest under `settings`."""
-        writes = sum(n for op, n in counts_by_op.items() if op in _DESTRUCTIVE)
-        reads = sum(n for op, n in counts_by_op.items() if op not in _DESTRUCTIVE)
-        # Duplicates are not sent; assume they are writes, the budget that matters.
-        writes = max(0, writes - duplicates)
-        estimate = max(
-            estimated_seconds(writes, settings.write_limit),
-            estimated_seconds(reads, settings.read_limit),
-        )
-        return cls(dict(counts_by_op), duplicates, estimate)
+def destructive_count(survey: Survey) -> int:
+    """How many rows to send change something."""
+    return sum(n for op, n in survey.to_send.items() if is_destructive(op))
 
-    @property
-    def destructive(self) -> int:
-        """How many rows change something."""
-        return sum(n for op, n in self.counts.items() if op in _DESTRUCTIVE)
 
-    def describe(self, settings: RunSettings) -> str:
-        """Counts per operation and the estimated time, several lines."""
-        lines = [f"  {op:<20} {self.counts[op]:>8}" for op in OP_NAMES if self.counts.get(op)]
-        if self.duplicates:
-            lines.append(f"  {'(duplicates, skipped)':<20} {self.duplicates:>8}")
-        lines.append(
-            f"Estimated time at {settings.write_limit} writes / {settings.read_limit} reads: "
-            f"at least {format_duration(self.estimated_seconds)}"
-        )
-        return "\n".join(lines)
+def describe(survey: Survey, settings: RunSettings) -> str:
+    """Rows per operation, rows skipped, and the estimated time: several lines."""
+    lines = [f"  {op:<22} {survey.to_send[op]:>8}" for op in OP_NAMES if survey.to_send.get(op)]
+    lines += [f"  {'skipped: ' + reason:<22} {n:>8}" for reason, n in survey.skipped.items()]
+    lines.append(
+        f"Estimated time at {settings.write_limit} writes and {settings.read_limit} reads: "
+        f"at least {format_duration(estimate_seconds(survey, settings))}"
+    )
+    return "\n".join(lines)
 
 
 def preview(requests: Iterable[tuple[str, str]], settings: RunSettings) -> list[str]:

@@ -84,6 +84,11 @@ class RunSettings(BaseModel):
     yes: bool = False
     dry_run: bool = False
     quiet: bool = False
+    max_destructive: int | None = Field(default=None, ge=0)
+    shard: str | None = None
+    resume: bool = False
+    failures_csv: Path | None = None
+    lock_file: Path | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -95,7 +100,7 @@ class RunSettings(BaseModel):
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value
 
-    @field_validator("yes", "dry_run", "quiet", mode="before")
+    @field_validator("yes", "dry_run", "quiet", "resume", mode="before")
     @classmethod
     def _flag(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in {"", "0", "no", "false", "off"}:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -94,7 +94,8 @@ class Runner:
         clock: Clock,
         concurrency: int,
         planned_writes: int,
-        duplicate_indexes: frozenset[int] = frozenset(),
+        skip_reason: Callable[[Entry], str | None] = lambda entry: None,
+        on_finished: Callable[[Entry, OpFinished], None] = lambda entry, record: None,
         deadline: float | None = None,
         progress: Progress | None = None,
     ) -> None:
@@ -103,7 +104,8 @@ class Runner:
         self._audit = audit
         self._clock = clock
         self._concurrency = concurrency
-        self._duplicates = duplicate_indexes
+        self._skip_reason_of = skip_reason
+        self._on_finished = on_finished
         self._deadline = deadline
         self._progress = progress
         self._guard = WriteRefusalGuard(planned_writes)
@@ -132,9 +134,7 @@ class Runner:
         timer = None
         if self._deadline is not None:
             timer = loop.call_later(self._deadline, self.stop, StopReason.DEADLINE)
-        signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
-        for sig in signals:
-            loop.add_signal_handler(sig, self.stop, StopReason.INTERRUPTED)
+        signals = _install_signal_handlers(loop, self) if handle_signals else ()
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(entries))
@@ -154,8 +154,8 @@ class Runner:
 
     async def _produce(self, entries: Iterable[Entry]) -> None:
         for entry in entries:
-            if entry.index in self._duplicates:
-                self._skip(entry, "duplicate")
+            if reason := self._skip_reason_of(entry):
+                self._skip(entry, reason)
             elif self.totals.stop_reason is not None:
                 self._skip(entry, self._skip_reason())
             else:
@@ -169,7 +169,7 @@ class Runner:
                 self._skip(entry, self._skip_reason())
                 continue
             record = await self._run_row(entry)
-            self._finish(record)
+            self._finish(entry, record)
             if entry.operation.request_class is RequestClass.WRITE:
                 self._check_refusals(record)
 
@@ -197,11 +197,13 @@ class Runner:
 
     def _skip(self, entry: Entry, reason: str) -> None:
         state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())
-        self._finish(self._executor.finished(state, dict(entry.labels), Outcome.SKIPPED, reason))
+        record = self._executor.finished(state, dict(entry.labels), Outcome.SKIPPED, reason)
+        self._finish(entry, record)
 
-    def _finish(self, record: OpFinished) -> None:
+    def _finish(self, entry: Entry, record: OpFinished) -> None:
         # Synchronous: no await between the outcome and its line, so nothing can lose it.
         self._audit.write(record)
+        self._on_finished(entry, record)
         self.totals.add(record)
         if self._progress is not None:
             self._progress.row_done(record.outcome)
@@ -214,3 +216,17 @@ class Runner:
                 "these events (cancel needs a delegated sign-in of the event organizer; an "
                 "app-only token cannot cancel)",
             )
+
+
+def _install_signal_handlers(
+    loop: asyncio.AbstractEventLoop, runner: Runner
+) -> tuple[signal.Signals, ...]:
+    """Ctrl-C and SIGTERM stop the run gracefully; possible only on the main thread."""
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, runner.stop, StopReason.INTERRUPTED)
+        except (ValueError, RuntimeError, NotImplementedError):
+            continue  # Not the main thread (or not Unix): KeyboardInterrupt still works.
+        installed.append(sig)
+    return tuple(installed)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
+from batch.audit.records import AuditRecord, OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import REDACTED, AuditWriter, redact_secrets
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXBhcnQ"
@@ -17,7 +17,7 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXBhcnQ"
 def test_file_is_private_and_lines_are_json(tmp_path: Path) -> None:
     """The log is created 0600; each record is one JSON line starting with ts/event/run_id."""
     path = tmp_path / "audit.jsonl"
-    records = [
+    records: list[AuditRecord] = [
         RunStarted(
             run_id="r1",
             tool_version="0",

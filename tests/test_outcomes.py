@@ -44,7 +44,7 @@ DROP = A(None, "disconnected")
         (W, [], None, False, Outcome.FAILED, "not-sent"),
     ],
 )
-def test_classify(
+def test_classify(  # noqa: PLR0917 - one parameter per table column
     klass: RequestClass,
     attempts: list[AttemptResult],
     verified: Verified | None,

@@ -66,5 +66,5 @@ async def test_never_waits_past_the_deadline() -> None:
 )
 def test_invalid_policy_rejected(kwargs: dict[str, float]) -> None:
     """A policy that cannot work is refused at construction."""
-    with pytest.raises(ValueError, match="must|need"):
+    with pytest.raises(ValueError, match=r"must|need"):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,220 @@
+"""`graph-batch run` from the first request on: lock, audit, pre-flight, run, summary.
+
+The audit log gets `run.started`, the attempts, exactly one `op.finished` per row of the run's
+share, and `run.finished`, however the run ends (failed rows, deadline, refused token, Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from batch import __version__
+from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
+from batch.audit.writer import AuditWriter
+from batch.auth.base import AccessToken, TokenSource
+from batch.console import Console
+from batch.errors import AuthError
+from batch.executor import Executor, TokenHolder, Traffic
+from batch.graph_client import GraphClient
+from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
+from batch.jobctl.lock import JobLock, lock_path_for
+from batch.manifest import Entry, Validation, iter_entries
+from batch.pacing import Clock, MonotonicClock, Pacers
+from batch.preflight import preflight
+from batch.progress import Progress
+from batch.retry_policy import RetryPolicy
+from batch.run_settings import RunSettings
+from batch.runner import Runner, RunTotals, StopReason
+from batch.selection import Selection, Survey
+from batch.summary import render_summary
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything settled before the first request."""
+
+    manifest: str
+    manifest_path: str
+    validation: Validation
+    settings: RunSettings
+    selection: Selection
+    survey: Survey
+
+
+def default_audit_path(run_id: str) -> Path:
+    """`graph-batch-audit-<UTC timestamp>-<run id prefix>.jsonl` in the current directory."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(f"graph-batch-audit-{stamp}-{run_id[:8]}.jsonl")
+
+
+def _failure_recorder(
+    failures: FailuresCsvWriter | None,
+) -> Callable[[Entry, OpFinished], None]:
+    def record(entry: Entry, finished: OpFinished) -> None:
+        if failures is not None and finished.outcome is Outcome.FAILED:
+            failures.add(entry.fields, finished.error_code or "", finished.error_message or "")
+
+    return record
+
+
+async def execute(
+    job: Job, source: TokenSource, console: Console, clock: Clock | None = None
+) -> int:
+    """Run the job; returns the exit code. The token source is closed on the way out."""
+    clock = clock or MonotonicClock()
+    settings = job.settings
+    try:
+        token = await source.get_token()  # AuthError (exit 3) before anything is written
+        run_id = uuid.uuid4().hex
+        audit_path = settings.audit_log or default_audit_path(run_id)
+        with ExitStack() as stack:
+            stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
+            audit = stack.enter_context(AuditWriter(audit_path))
+            failures = None
+            if settings.failures_csv is not None:
+                columns = job.validation.columns
+                if job.validation.format != "csv":
+                    columns = yaml_columns([dict.fromkeys(columns, "")])
+                failures = stack.enter_context(FailuresCsvWriter(settings.failures_csv, columns))
+            audit.write(
+                RunStarted(
+                    run_id=run_id,
+                    tool_version=__version__,
+                    manifest=job.manifest_path,
+                    manifest_sha256=job.validation.sha256,
+                    settings=settings.model_dump(mode="json"),
+                    base_url=settings.base_url,
+                    operation_count=job.survey.rows,
+                    resumed=settings.resume,
+                )
+            )
+            started = clock.now()
+            totals, traffic = await _run(
+                job,
+                run_id=run_id,
+                token=token,
+                source=source,
+                audit=audit,
+                failures=failures,
+                console=console,
+                clock=clock,
+            )
+            elapsed = clock.now() - started
+            code = totals.exit_code
+            audit.write(
+                RunFinished(
+                    run_id=run_id,
+                    counts=dict(totals.counts),
+                    elapsed=round(elapsed, 3),
+                    exit_code=int(code),
+                    throttled=traffic.throttled,
+                    interrupted=totals.stop_reason is StopReason.INTERRUPTED,
+                )
+            )
+    finally:
+        await source.close()
+    _report(
+        totals,
+        traffic=traffic,
+        elapsed=elapsed,
+        audit_path=audit_path,
+        settings=settings,
+        console=console,
+    )
+    return int(code)
+
+
+async def _run(
+    job: Job,
+    *,
+    run_id: str,
+    token: AccessToken,
+    source: TokenSource,
+    audit: AuditWriter,
+    failures: FailuresCsvWriter | None,
+    console: Console,
+    clock: Clock,
+) -> tuple[RunTotals, Traffic]:
+    settings = job.settings
+    deadline_at = clock.now() + (settings.deadline or float("inf"))
+    async with GraphClient(
+        settings.base_url,
+        settings.api_version,
+        request_timeout=settings.request_timeout,
+        connections=settings.concurrency + 2,
+    ) as client:
+        executor = Executor(
+            run_id=run_id,
+            client=client,
+            tokens=TokenHolder(source),
+            pacers=Pacers(settings.write_limit, settings.read_limit, clock),
+            policy=RetryPolicy(max_attempts=settings.max_attempts),
+            clock=clock,
+            audit=audit,
+            seconds_left=lambda: deadline_at - clock.now(),
+        )
+        progress = Progress(
+            job.survey.rows,
+            console.err,
+            live=console.live,
+            clock=clock,
+            throttled=lambda: executor.traffic.throttled,
+        )
+        runner = Runner(
+            executor=executor,
+            audit=audit,
+            clock=clock,
+            concurrency=settings.concurrency,
+            planned_writes=job.survey.writes,
+            skip_reason=job.selection.skip_reason,
+            on_finished=_failure_recorder(failures),
+            deadline=settings.deadline,
+            progress=progress,
+        )
+        try:
+            await preflight(executor, token, job.survey.first_write)
+        except AuthError as exc:
+            runner.stop(StopReason.AUTH, exc.message)
+        reporter = None
+        if not settings.quiet:
+            reporter = asyncio.create_task(progress.report_until_cancelled())
+        try:
+            totals = await runner.run(job.selection.owned(iter_entries(job.manifest)))
+        finally:
+            if reporter is not None:
+                reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
+    return totals, executor.traffic
+
+
+def _report(
+    totals: RunTotals,
+    *,
+    traffic: Traffic,
+    elapsed: float,
+    audit_path: Path,
+    settings: RunSettings,
+    console: Console,
+) -> None:
+    if totals.stop_message:
+        print(f"graph-batch: {totals.stop_message}", file=console.err)
+    if totals.stop_reason is StopReason.INTERRUPTED:
+        print("graph-batch: interrupted; rows not run are recorded as skipped", file=console.err)
+    if settings.quiet and totals.exit_code == 0:
+        return
+    summary = render_summary(
+        totals.counts,
+        totals.by_op,
+        requests=traffic.requests,
+        throttled=traffic.throttled,
+        elapsed=elapsed,
+        audit_log=audit_path,
+        exit_code=int(totals.exit_code),
+    )
+    print(summary, file=console.out)

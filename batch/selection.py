@@ -1,0 +1,76 @@
+"""Which rows of a manifest this run owns and which it will actually send.
+
+`--shard` decides ownership (rows of other shards get no record at all: they belong to another
+run's audit log); among owned rows, repeats of an earlier row and rows an earlier run already
+finished (`--resume`) are recorded `skipped`. A streaming `survey` counts what is left to send
+before anything is sent, for the plan, the confirmation and the pre-flight.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from batch.jobctl.resume import RESUMED_REASON, ResumeIndex
+from batch.jobctl.shard import Shard, in_shard
+from batch.manifest import Entry
+from batch.operations import RequestClass
+from batch.verify import AnyOperation
+
+DUPLICATE_REASON = "duplicate"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The run's share of the manifest: shard, duplicates and rows already done."""
+
+    duplicates: frozenset[int] = frozenset()
+    shard: Shard | None = None
+    done: ResumeIndex | None = None
+
+    def owned(self, entries: Iterable[Entry]) -> Iterator[Entry]:
+        """The entries of this run's shard (all of them without `--shard`)."""
+        return (e for e in entries if in_shard(e.operation.key, self.shard))
+
+    def skip_reason(self, entry: Entry) -> str | None:
+        """Why an owned row is not sent (`duplicate`, `resumed`), or None to send it."""
+        if entry.index in self.duplicates:
+            return DUPLICATE_REASON
+        if self.done is not None and self.done.is_done(entry.operation.key):
+            return RESUMED_REASON
+        return None
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What a run will send: rows per op, rows it skips, and its first write."""
+
+    rows: int
+    to_send: dict[str, int]
+    skipped: dict[str, int]
+    first_write: tuple[int, AnyOperation] | None
+
+    @property
+    def writes(self) -> int:
+        """Rows to send that change something."""
+        return sum(n for op, n in self.to_send.items() if op != "get-session")
+
+
+def survey(entries: Iterable[Entry], selection: Selection) -> Survey:
+    """Count one streaming pass over the owned entries (nothing is kept per row)."""
+    rows = 0
+    to_send: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    first_write: tuple[int, AnyOperation] | None = None
+    for entry in selection.owned(entries):
+        rows += 1
+        reason = selection.skip_reason(entry)
+        if reason is not None:
+            skipped[reason] += 1
+            continue
+        op = entry.operation
+        to_send[op.op] += 1
+        if first_write is None and op.request_class is RequestClass.WRITE:
+            first_write = (entry.location.line, op)
+    return Survey(rows, dict(to_send), dict(skipped), first_write)
