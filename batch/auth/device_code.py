@@ -142,10 +142,11 @@ def _wipe_cache(name: str, allow_unencrypted: bool) -> list[Path]:
                 account_name="MSALCache",
                 cache_name=name + suffix,
             )
-            persistence.save("{}")  # empties a keyring entry, which unlinking would not
+            location = Path(persistence.get_location())
+            if location.exists():
+                persistence.save("{}")  # empties a keyring entry, which unlinking would not
         except (ValueError, NotImplementedError, ImportError, OSError):
             continue
-        location = Path(persistence.get_location())
         for path in (location, location.with_name(location.name + ".lockfile")):
             if path.exists():
                 path.unlink()

@@ -7,6 +7,7 @@ variable is reported by name before anything is sent.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,10 @@ from batch.errors import AuthError
 from batch.settings import AuthMode
 
 AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
+
+# azure-identity logs each failed attempt as a WARNING; with no handler configured Python would
+# print it to stderr next to our own one-line error. The AuthError already says what failed.
+logging.getLogger("azure").addHandler(logging.NullHandler())
 _APP_SETTINGS = "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the app's credential"
 
 
