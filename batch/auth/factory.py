@@ -184,7 +184,7 @@ def _device_code_source(
     if cloud_name is not None and cloud_name != state.cloud:
         raise AuthError(
             f"the saved sign-in is for the {state.cloud} cloud, not {cloud_name}; "
-            f"{LOGIN_HINT} --cloud {cloud_name}"
+            f"run `graph-batch login --cloud {cloud_name}`"
         )
     credential = ThreadedCredential(silent_credential(state, make_credential=make_credential))
     return CredentialTokenSource(
