@@ -178,7 +178,7 @@ async def _run(
             progress=progress,
         )
         try:
-            await preflight(executor, token, job.survey.first_write)
+            await preflight(executor, token, job.survey.to_send, job.survey.first_write)
         except AuthError as exc:
             runner.stop(StopReason.AUTH, exc.message)
         reporter = None

@@ -22,7 +22,8 @@ from tenacity import AsyncRetrying, RetryCallState
 from batch.audit.records import OpAttempt, OpFinished, Outcome
 from batch.audit.writer import AuditWriter
 from batch.auth.base import TokenSource
-from batch.errors import AuthError, TransportError
+from batch.auth.factory import token_refused_error
+from batch.errors import TransportError
 from batch.graph_client import GraphClient, GraphResponse
 from batch.operations import GetSession, RequestClass
 from batch.outcomes import AttemptResult, Verified, classify, needs_verification
@@ -231,10 +232,7 @@ class Executor:
             token = await self._tokens.refresh(claims)
             answer = await self._send_once(request, history, 0.0, token)
             if isinstance(answer, GraphResponse) and answer.status == 401:
-                raise AuthError(
-                    f"Graph refused the access token (401 {answer.error_code or ''}) even after "
-                    "a refresh: sign in again or hand in a fresh token"
-                )
+                raise token_refused_error(self._tokens.source)
         return answer
 
     async def _send_once(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from batch.auth.base import TokenSource
-from batch.auth.env_token import EnvTokenSource
 from batch.console import Console
 from batch.errors import UsageError
 from batch.execution import Job, execute
@@ -22,32 +22,43 @@ from batch.jobctl.guard import check_max_destructive
 from batch.jobctl.resume import load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
-from batch.plan import describe, destructive_count, preview
+from batch.plan import describe, destructive_count, estimate_seconds, preview
 from batch.run_settings import RunSettings, resolve_settings
 from batch.selection import Selection, Survey, survey
+from batch.settings import ManifestSettings
+
+
+class Credentials(Protocol):
+    """Where the run's token comes from, decided once the manifest's settings are known."""
+
+    def base_url(self, manifest: ManifestSettings) -> str | None:
+        """The Graph host of the chosen cloud, or None for the public one."""
+        ...
+
+    def token_source(self, manifest: ManifestSettings, run_ends_at: datetime) -> TokenSource:
+        """The token source to run with (AuthError when none can be set up)."""
+        ...
 
 
 def run_job(
     manifest: str,
     cli: Mapping[str, object | None],
     environ: Mapping[str, str],
+    credentials: Credentials,
     *,
     console: Console | None = None,
-    token_source: TokenSource | None = None,
 ) -> int:
     """Run `manifest` in a new event loop; returns the exit code (see `run_job_async`)."""
-    return asyncio.run(
-        run_job_async(manifest, cli, environ, console=console, token_source=token_source)
-    )
+    return asyncio.run(run_job_async(manifest, cli, environ, credentials, console=console))
 
 
 async def run_job_async(
     manifest: str,
     cli: Mapping[str, object | None],
     environ: Mapping[str, str],
+    credentials: Credentials,
     *,
     console: Console | None = None,
-    token_source: TokenSource | None = None,
 ) -> int:
     """Run `manifest`; returns the exit code. Raises `GraphBatchError` for usage/auth errors."""
     console = console or Console()
@@ -55,7 +66,12 @@ async def run_job_async(
     if not validation.ok:
         _print_problems(validation, console.err)
         return int(ExitCode.INVALID)
-    settings = resolve_settings(cli, environ, validation.settings)
+    settings = resolve_settings(
+        cli,
+        environ,
+        validation.settings,
+        default_base_url=credentials.base_url(validation.settings),
+    )
     selection = _selection(validation, settings)
     planned = survey(iter_entries(manifest), selection)
     if settings.dry_run:
@@ -73,7 +89,8 @@ async def run_job_async(
         selection=selection,
         survey=planned,
     )
-    return await execute(job, token_source or EnvTokenSource(environ), console)
+    ends_at = datetime.now(UTC) + timedelta(seconds=estimate_seconds(planned, settings))
+    return await execute(job, credentials.token_source(validation.settings, ends_at), console)
 
 
 def _selection(validation: Validation, settings: RunSettings) -> Selection:

@@ -1,12 +1,15 @@
-"""Pre-flight: prove the token can work on the first write target before anything changes.
+"""Pre-flight: prove the token can do this run's writes before anything changes.
 
-A wrong kind of token is the most common way a bulk run fails; finding out with one cheap GET
-beats finding out with a thousand refused writes.
+A wrong kind of token is the most common way a bulk run fails; finding out from its claims and
+one cheap GET beats finding out from a thousand refused writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from batch.auth.base import AccessToken
+from batch.auth.describe import check_token_for_ops, describe_token
 from batch.errors import AuthError
 from batch.executor import Executor
 from batch.graph_client import GraphResponse
@@ -15,18 +18,19 @@ from batch.verify import AnyOperation
 
 
 async def preflight(
-    executor: Executor, token: AccessToken, first_write: tuple[int, AnyOperation] | None
+    executor: Executor,
+    token: AccessToken,
+    ops: Collection[str],
+    first_write: tuple[int, AnyOperation] | None,
 ) -> None:
-    """Raise `AuthError` when the token cannot do this run's writes; send one GET at most."""
+    """Raise `AuthError` when the token cannot run `ops`; sends at most one GET."""
     if first_write is None:
         return
+    refusal = check_token_for_ops(describe_token(token), set(ops))
+    if refusal is not None:
+        raise AuthError(f"{refusal}; nothing was changed")
     row, op = first_write
-    if token.kind == "app-only":
-        raise AuthError(
-            "this is an app-only (client-credentials) token, but cancelling events and changing "
-            "registrations needs a delegated sign-in (cancel: of the event organizer); nothing "
-            "was changed"
-        )
+    # A 401 here is retried once with a refreshed token inside the executor, then AuthError.
     answer = await executor.read(row, op.op, event_path(op.event_type, op.event_id), "preflight")
     if isinstance(answer, GraphResponse) and answer.status == 403:
         raise AuthError(

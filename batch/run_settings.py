@@ -124,9 +124,14 @@ def resolve_settings(
     cli: Mapping[str, object | None],
     env: Mapping[str, str],
     manifest: ManifestSettings | None = None,
+    *,
+    default_base_url: str | None = None,
 ) -> RunSettings:
-    """Merge the sources (CLI > env > manifest > default); a bad value names its source."""
-    chosen: dict[str, Any] = {}
+    """Merge the sources (CLI > env > manifest > default); a bad value names its source.
+
+    `default_base_url` replaces the public Graph host when none is set (a national cloud's).
+    """
+    chosen: dict[str, Any] = {"base_url": default_base_url} if default_base_url else {}
     origin: dict[str, str] = {}
     for name in RunSettings.model_fields:
         if cli.get(name) is not None:

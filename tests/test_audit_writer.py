@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from batch.audit.records import AuditRecord, OpFinished, Outcome, RunFinished, RunStarted
-from batch.audit.writer import REDACTED, AuditWriter, redact_secrets
+from batch.audit.writer import AuditWriter
+from batch.auth.redact import MASK as REDACTED
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXBhcnQ"
 
@@ -55,26 +56,45 @@ def test_appends_to_existing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("event", "leak"),
+    ("field", "leak"),
     [
         ({"error_message": f"token {JWT} expired"}, JWT),
         ({"error_message": "header was Bearer abcdefgh12345678"}, "abcdefgh12345678"),
-        ({"headers": {"Authorization": "whatever-secret"}}, "whatever-secret"),
-        ({"nested": [{"access_token": "s3cr3t-value"}]}, "s3cr3t-value"),
+        ({"labels": {"authorization": "whatever-secret"}}, "whatever-secret"),
         ({"labels": {"note": f"x{JWT}"}}, JWT),
+        ({"reason": "access_token=s3cr3t-value"}, "s3cr3t-value"),
     ],
 )
-def test_redaction(event: dict[str, object], leak: str) -> None:
-    """Token-shaped strings and secret-named keys never survive the processor."""
-    out = json.dumps(redact_secrets(None, "msg", dict(event)))
-    assert leak not in out
-    assert REDACTED in out
+def test_redaction_in_the_log(tmp_path: Path, field: dict[str, object], leak: str) -> None:
+    """Token-shaped strings and secret-named keys that reach a record are masked on disk."""
+    path = tmp_path / "audit.jsonl"
+    record = OpFinished.model_validate(
+        {"run_id": "r", "row": 1, "op": "cancel", "target": {}, "outcome": "failed", **field}
+    )
+    with AuditWriter(path) as writer:
+        writer.write(record)
+    text = path.read_text()
+    assert leak not in text
+    assert REDACTED in text
 
 
-def test_redaction_keeps_ordinary_text() -> None:
-    """Normal values (ids, messages) pass through untouched."""
-    event = {"error_message": "The event is already canceled.", "event_id": "abc@def"}
-    assert redact_secrets(None, "msg", dict(event)) == event
+def test_redaction_keeps_ordinary_text(tmp_path: Path) -> None:
+    """Normal values (ids, Graph messages) pass through untouched."""
+    path = tmp_path / "audit.jsonl"
+    message = "The event is already canceled."
+    with AuditWriter(path) as writer:
+        writer.write(
+            OpFinished(
+                run_id="r",
+                row=1,
+                op="cancel",
+                target={"event_id": "abc@def"},
+                outcome=Outcome.FAILED,
+                error_message=message,
+            )
+        )
+    line = json.loads(path.read_text())
+    assert (line["error_message"], line["target"]) == (message, {"event_id": "abc@def"})
 
 
 def test_redaction_applies_in_the_writer(tmp_path: Path) -> None:

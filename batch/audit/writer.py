@@ -1,15 +1,15 @@
 """The audit log writer: typed records -> one redacted JSON line each, flushed as written.
 
 A dedicated structlog logger (never the global configuration, which the host program owns)
-renders each record. The file is created 0600 and opened append-only, so a second run on the
-same path adds to it and nobody else on the machine can read it.
+renders each record, masking anything token-shaped on the way (a last line of defence: records
+are built without secrets in the first place). The file is created 0600 and opened append-only,
+so a second run on the same path adds to it and nobody else on the machine can read it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import MutableMapping
 from pathlib import Path
 from types import TracebackType
@@ -18,38 +18,10 @@ from typing import Any, Self, TextIO, cast
 import structlog
 
 from batch.audit.records import AuditRecord
+from batch.auth.redact import redact_secrets
 from batch.errors import UsageError
 
-REDACTED = "[redacted]"
-_SECRET_KEYS = frozenset(
-    {"authorization", "access_token", "token", "client_secret", "password", "refresh_token"}
-)
-# JWTs (`eyJ...`), `Bearer xxx` credentials: masked wherever they appear in a string.
-_TOKEN_SHAPED = re.compile(
-    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}"
-)
 _FIRST_KEYS = ("ts", "event", "run_id")
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, str):
-        return _TOKEN_SHAPED.sub(REDACTED, value)
-    if isinstance(value, dict):
-        return {
-            key: REDACTED if str(key).lower() in _SECRET_KEYS else _redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_redact(item) for item in value]
-    return value
-
-
-def redact_secrets(
-    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """structlog processor: mask anything token-shaped (last line of defence)."""
-    redacted: dict[str, Any] = _redact(dict(event_dict))
-    return redacted
 
 
 def order_keys(

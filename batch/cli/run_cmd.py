@@ -4,17 +4,39 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import datetime
 
+from batch.auth.base import TokenSource
+from batch.auth.clouds import graph_base_url_for
+from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.job import run_job
 from batch.run_settings import DEFAULT_BASE_URL
+from batch.settings import ManifestSettings
 
+_AUTH_FLAGS = ("auth", "token_file", "cloud")
 _EPILOG = """\
 Every option can also be set with a GRAPH_BATCH_<NAME> environment variable (e.g.
 GRAPH_BATCH_CONCURRENCY=8) or in a YAML manifest's settings: block; the command line wins,
-then the environment, then the manifest. The token is read from GRAPH_ACCESS_TOKEN.
+then the environment, then the manifest. See docs/runner.md and docs/auth.md.
 Exit codes: 0 ok, 1 some rows failed, 2 invalid manifest/usage (nothing sent), 3 auth failure,
-130 interrupted.
+4 another run holds the job's lock, 130 interrupted.
 """
+
+
+class _FlagCredentials:
+    """The token source the auth flags, environment and manifest settings ask for."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+
+    def base_url(self, manifest: ManifestSettings) -> str | None:
+        """The chosen national cloud's Graph host, if one was chosen."""
+        cloud = resolve_cloud(self._args.cloud, os.environ, manifest)
+        return graph_base_url_for(cloud) if cloud else None
+
+    def token_source(self, manifest: ManifestSettings, run_ends_at: datetime) -> TokenSource:
+        """Build the token source (AuthError, exit 3, when it cannot be set up)."""
+        return token_source_from_args(self._args, manifest, run_ends_at=run_ends_at)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,14 +62,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--max-attempts", metavar="N", help="attempts per request before giving up (default 6)")
     add("--deadline", metavar="DURATION", help="total time budget: 5400, 90m, 2h or 1h30m")
     add("--request-timeout", metavar="SECONDS", help="per-request time limit (default 60)")
-    add("--audit-log", metavar="PATH", help="audit log path (default ./graph-batch-audit-*.jsonl)")
+    add("--audit-log", metavar="PATH", help="audit log (default ./graph-batch-audit-*.jsonl)")
     add("--yes", action="store_const", const=True, help="do not ask before destructive changes")
     add("--dry-run", action="store_const", const=True, help="send nothing; show what would be done")
     add("--quiet", action="store_const", const=True, help="no progress; summary only on failure")
+    jobctl = parser.add_argument_group("job control (see docs/operability.md)")
+    jobctl.add_argument("--max-destructive", metavar="N", help="refuse more destructive rows")
+    jobctl.add_argument("--shard", metavar="K/N", help="run only shard K of N (1-based)")
+    jobctl.add_argument(
+        "--resume", action="store_const", const=True, help="skip rows done in --audit-log"
+    )
+    jobctl.add_argument("--failures-csv", metavar="PATH", help="write failed rows as a manifest")
+    jobctl.add_argument("--lock-file", metavar="PATH", help="lock file (default <audit-log>.lock)")
+    add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run the manifest with settings from flags, environment and manifest."""
-    cli = {name: value for name, value in vars(args).items() if name not in {"func", "command"}}
-    return run_job(cli.pop("manifest"), cli, os.environ)
+    skip = {"func", "command", "manifest", *_AUTH_FLAGS}
+    cli = {name: value for name, value in vars(args).items() if name not in skip}
+    return run_job(args.manifest, cli, os.environ, _FlagCredentials(args))
