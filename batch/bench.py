@@ -3,9 +3,11 @@
 1. Paced: 3000 writes under a sandbox enforcing 200 writes/s (Graph's 15/30 s scaled up) with
    the runner set to the same limit. Reports wall time / the least time the limit allows
    (target <= 1.05) and the share of requests answered 429 (target <= 1 %).
-2. Unthrottled: a sandbox with limits too high to matter and no latency; reports operations per
-   second. Sandbox and runner share one process (one GIL, so in effect one core): the figure is
-   a lower bound for the runner alone.
+2. Unthrottled: a sandbox with limits too high to matter and no latency; reports the runner's
+   operations per second (the runner is single-threaded: one core).
+
+The sandbox runs in a child process, as Graph would be remote, so it does not share the
+runner's core.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from typing import Any
 
 from batch.cli import main as cli_main
 from batch.pacing import estimated_seconds
-from batch.rehearsal import sandbox_in_thread, state_problems, write_yaml_job
+from batch.rehearsal import sandbox_in_subprocess, state_problems, write_yaml_job
 from batch.sandbox import SandboxConfig, generate_world
 from batch.settings import RateLimit
 
-PACED_WRITES = 3000
+PACED_WRITES = int(os.environ.get("BENCH_WRITES", "3000"))
 PACED_LIMIT = "200/1s"
+PACED_CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "8")
 FAST_OPS = 3000
 HUGE_LIMIT = "1000000/1s"
 
@@ -41,7 +44,7 @@ def _run(
     job = write_yaml_job(rows, work / "job.yaml")
     audit = work / "audit.jsonl"
     audit.unlink(missing_ok=True)
-    with sandbox_in_thread(world, config) as sandbox:
+    with sandbox_in_subprocess(world, config) as sandbox:
         os.environ["GRAPH_ACCESS_TOKEN"] = sandbox.token
         started = time.perf_counter()
         code = cli_main(
@@ -72,7 +75,14 @@ def main() -> int:
         config = SandboxConfig.model_validate(
             {"write_limit": PACED_LIMIT, "read_limit": HUGE_LIMIT, "seed": 11}
         )
-        args = ["--write-limit", PACED_LIMIT, "--read-limit", HUGE_LIMIT, "--concurrency", "16"]
+        args = [
+            "--write-limit",
+            PACED_LIMIT,
+            "--read-limit",
+            HUGE_LIMIT,
+            "--concurrency",
+            PACED_CONCURRENCY,
+        ]
         code, wall, elapsed, stats, problems = _run(world, rows, config, args, work)
         ideal = estimated_seconds(len(rows), limit)
         share_429 = stats.by_status.get(429, 0) / max(1, stats.requests_total)
@@ -98,10 +108,7 @@ def main() -> int:
     )
     print(f"  rows not in intended state: {len(problems)}")
     print(f"unthrottled run: {len(fast_rows)} mixed operations (exit {fast_code})")
-    print(
-        f"  operations per second:    {ops_per_second:.0f}   ({fast_elapsed:.2f}s;"
-        " runner and sandbox share one process)"
-    )
+    print(f"  operations per second:    {ops_per_second:.0f}   ({fast_elapsed:.2f}s)")
     print(f"  rows not in intended state: {len(fast_problems)}")
     met = pace_ratio <= 1.05 and share_429 <= 0.01 and code == fast_code == 0
     return 0 if met and not problems and not fast_problems else 1

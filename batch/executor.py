@@ -238,18 +238,18 @@ class Executor:
     async def _send_once(
         self, request: _Request, history: list[AttemptResult], waited: float, token: str
     ) -> Answer:
-        await self._pacers[request.request_class].acquire()
-        started = self._clock.now()
         answer: Answer
-        try:
-            answer = await self._client.send(
-                request.method,
-                request.path,
-                token=token,
-                client_request_id=request.client_request_id,
-            )
-        except TransportError as exc:
-            answer = exc
+        async with self._pacers[request.request_class].slot():
+            started = self._clock.now()
+            try:
+                answer = await self._client.send(
+                    request.method,
+                    request.path,
+                    token=token,
+                    client_request_id=request.client_request_id,
+                )
+            except TransportError as exc:
+                answer = exc
         self._count(answer)
         result = (
             AttemptResult(answer.status, answer.error_code)

@@ -2,9 +2,8 @@
 
 Graph counts requests in a sliding window per app, and every request sent while throttled
 counts too, so the cheapest throttling is the one that never happens. A `Pacer` is a sliding
-log (the send times of the last N requests): the next send may go at `oldest + window + margin`.
-It also holds the class-wide pause set by a `Retry-After`, so one 429 pauses every request of
-its class, not only the one that got it.
+log of the last N requests: at most N in any window. It also holds the class-wide pause set by
+a `Retry-After`, so one 429 pauses every request of its class, not only the one that got it.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from batch.operations import RequestClass
@@ -42,36 +43,59 @@ class MonotonicClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
-def safety_margin(limit: RateLimit) -> float:
-    """Extra spacing beyond the window: covers clock and network jitter, ~1% of the window."""
-    return min(0.25, max(0.002, limit.per_seconds * 0.01))
+SAFETY_MARGIN = 0.001
+"""Seconds added to every window edge, so equal timestamps never count twice."""
 
 
 class Pacer:
-    """Sliding-log limiter plus a shared "paused until" gate for one request class."""
+    """Sliding-log limiter plus a shared "paused until" gate for one request class.
 
-    def __init__(self, limit: RateLimit, clock: Clock, margin: float | None = None) -> None:
+    The log holds when each request *finished* (answer received, or failed), not when it was
+    sent: the server stamped it at some moment in between, so a new request sent a window
+    after the oldest finish can never share a server-side window with it, whatever the network
+    or event-loop jitter. Requests in flight hold a slot with no expiry yet.
+    """
+
+    def __init__(self, limit: RateLimit, clock: Clock) -> None:
         self.limit = limit
         self._clock = clock
-        self._margin = safety_margin(limit) if margin is None else margin
-        self._sends: deque[float] = deque(maxlen=limit.count)
+        self._finished: deque[float] = deque()
+        self._in_flight = 0
         self._paused_until = 0.0
+        self._slot_freed = asyncio.Event()
         # A lock keeps waiters in FIFO order, so no request starves behind later ones.
         self._lock = asyncio.Lock()
 
-    def next_allowed(self) -> float:
-        """The earliest monotonic time the next request of this class may be sent."""
-        allowed = self._paused_until
-        if len(self._sends) == self.limit.count:
-            allowed = max(allowed, self._sends[0] + self.limit.per_seconds + self._margin)
-        return allowed
+    def _wait_time(self) -> float | None:
+        """Seconds until a send is allowed (0: now; None: when an in-flight request ends)."""
+        now = self._clock.now()
+        window_start = now - self.limit.per_seconds - SAFETY_MARGIN
+        while self._finished and self._finished[0] <= window_start:
+            self._finished.popleft()
+        wait = self._paused_until - now
+        if self._in_flight + len(self._finished) >= self.limit.count:
+            if not self._finished:
+                return None
+            wait = max(wait, self._finished[0] - window_start)
+        return max(0.0, wait)
 
-    async def acquire(self) -> None:
-        """Wait until a send is allowed, then record it; call once per HTTP attempt."""
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one send slot for the duration of one HTTP attempt."""
         async with self._lock:
-            while (wait := self.next_allowed() - self._clock.now()) > 0:
-                await self._clock.sleep(wait)
-            self._sends.append(self._clock.now())
+            while (wait := self._wait_time()) != 0:
+                if wait is None:
+                    self._slot_freed.clear()
+                    await self._slot_freed.wait()
+                else:
+                    await self._clock.sleep(wait)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._finished.append(self._clock.now())
+            self._slot_freed.set()
 
     def pause_for(self, seconds: float) -> None:
         """Hold every request of this class for `seconds` from now (a Retry-After)."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
 from pathlib import Path
 
 import pytest
+import structlog
 
 from batch.audit.records import AuditRecord, OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
@@ -112,3 +114,15 @@ def test_redaction_applies_in_the_writer(tmp_path: Path) -> None:
             )
         )
     assert JWT not in path.read_text()
+
+
+def test_global_structlog_configuration_does_not_apply(tmp_path: Path) -> None:
+    """A host program's structlog level filter cannot silence the audit log."""
+    path = tmp_path / "audit.jsonl"
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
+    try:
+        with AuditWriter(path) as writer:
+            writer.write(RunFinished(run_id="r", counts={}, elapsed=0, exit_code=0))
+    finally:
+        structlog.reset_defaults()
+    assert json.loads(path.read_text())["event"] == "run.finished"

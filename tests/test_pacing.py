@@ -1,4 +1,4 @@
-"""The sliding-log pacer: never more than N sends in any window, and the class-wide pause."""
+"""The sliding-log pacer: never more than N requests in any window, and the class-wide pause."""
 
 from __future__ import annotations
 
@@ -6,46 +6,93 @@ import asyncio
 
 import pytest
 
-from batch.pacing import Pacer, estimated_seconds
+from batch.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
 
 
-def _max_in_window(times: list[float], window: float) -> int:
-    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+async def _send_all(
+    pacer: Pacer, clock: FakeClock, sends: int, latency: float, concurrency: int
+) -> list[tuple[float, float]]:
+    spans: list[tuple[float, float]] = []
+    queue = list(range(sends))
+
+    async def worker() -> None:
+        while queue:
+            queue.pop()
+            async with pacer.slot():
+                sent = clock.now()
+                await clock.sleep(latency)
+                spans.append((sent, clock.now()))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sorted(spans)
 
 
-@pytest.mark.parametrize(("count", "per", "sends"), [(3, 1.0, 10), (15, 30.0, 50), (1, 2.0, 5)])
-async def test_never_more_than_limit_in_any_window(count: int, per: float, sends: int) -> None:
-    """However many acquire, no window of `per` seconds holds more than `count` sends."""
+@pytest.mark.parametrize(
+    ("count", "per", "sends", "latency", "concurrency"),
+    [(3, 1.0, 10, 0.0, 1), (15, 30.0, 50, 0.2, 4), (1, 2.0, 5, 0.5, 3), (5, 1.0, 40, 0.05, 8)],
+)
+async def test_a_window_after_every_earlier_finish(
+    count: int, per: float, sends: int, latency: float, concurrency: int
+) -> None:
+    """Request k is sent at least a window after request k-N finished: whenever the server
+    stamped them (between send and finish), no window of `per` seconds holds N+1."""
     clock = FakeClock()
     pacer = Pacer(RateLimit(count=count, per_seconds=per), clock)
-    times = []
-    for _ in range(sends):
-        await pacer.acquire()
-        times.append(clock.now())
-    assert _max_in_window(times, per) == count
+    spans = await _send_all(pacer, clock, sends, latency, concurrency)
+    assert len(spans) == sends
+    for k in range(count, sends):
+        assert spans[k][0] >= spans[k - count][1] + per
 
 
 async def test_first_window_goes_at_once_then_paced() -> None:
-    """The first N sends do not wait; the N+1th waits one window plus the margin."""
+    """The first N sends do not wait; the N+1th waits one window after the first finished."""
     clock = FakeClock()
-    pacer = Pacer(RateLimit(count=3, per_seconds=1.0), clock, margin=0.01)
+    pacer = Pacer(RateLimit(count=3, per_seconds=1.0), clock)
     for _ in range(3):
-        await pacer.acquire()
+        async with pacer.slot():
+            pass
     assert clock.sleeps == []
-    await pacer.acquire()
-    assert clock.sleeps == [pytest.approx(1.01)]
+    async with pacer.slot():
+        pass
+    assert clock.sleeps == [pytest.approx(1.0 + SAFETY_MARGIN)]
+
+
+async def test_full_of_in_flight_waits_for_one_to_end() -> None:
+    """With every slot in flight, the next request waits until one of them finishes."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimit(count=1, per_seconds=1.0), clock)
+    order: list[str] = []
+
+    async def first() -> None:
+        async with pacer.slot():
+            order.append("first sent")
+            await clock.sleep(0.5)
+            order.append("first done")
+
+    async def second() -> None:
+        await asyncio.sleep(0)
+        async with pacer.slot():
+            order.append("second sent")
+
+    await asyncio.gather(first(), second())
+    assert order == ["first sent", "first done", "second sent"]
 
 
 async def test_pause_holds_everyone_until_it_ends() -> None:
-    """A Retry-After pause delays the next send of the class even with budget left."""
+    """A Retry-After pause delays the next sends of the class even with budget left."""
     clock = FakeClock()
     pacer = Pacer(RateLimit(count=100, per_seconds=1.0), clock)
     pacer.pause_for(5.0)
     start = clock.now()
-    await asyncio.gather(pacer.acquire(), pacer.acquire())
-    assert clock.now() - start == pytest.approx(5.0)
+
+    async def send() -> float:
+        async with pacer.slot():
+            return clock.now()
+
+    sent = await asyncio.gather(send(), send())
+    assert min(sent) - start == pytest.approx(5.0)
 
 
 async def test_pause_never_shortens() -> None:

@@ -62,6 +62,10 @@ class AuditWriter:
         self._log = structlog.wrap_logger(
             structlog.WriteLogger(self._file),
             processors=[redact_secrets, order_keys, structlog.processors.JSONRenderer(_dumps)],
+            # Explicit, so the global configuration (e.g. a level filter) never applies here.
+            wrapper_class=structlog.BoundLogger,
+            context_class=dict,
+            cache_logger_on_first_use=False,
         )
         return self
 

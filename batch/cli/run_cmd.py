@@ -9,6 +9,7 @@ from datetime import datetime
 from batch.auth.base import TokenSource
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.diagnostics import configure_diagnostics
 from batch.job import run_job
 from batch.run_settings import DEFAULT_BASE_URL
 from batch.settings import ManifestSettings
@@ -82,4 +83,5 @@ def handle(args: argparse.Namespace) -> int:
     """Run the manifest with settings from flags, environment and manifest."""
     skip = {"func", "command", "manifest", *_AUTH_FLAGS}
     cli = {name: value for name, value in vars(args).items() if name not in skip}
+    configure_diagnostics(os.environ)
     return run_job(args.manifest, cli, os.environ, _FlagCredentials(args))
