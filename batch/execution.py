@@ -64,7 +64,11 @@ def _failure_recorder(
 
 
 async def execute(
-    job: Job, source: TokenSource, console: Console, clock: Clock | None = None
+    job: Job,
+    source: TokenSource,
+    console: Console,
+    policy: RetryPolicy,
+    clock: Clock | None = None,
 ) -> int:
     """Run the job; returns the exit code. The token source is closed on the way out."""
     clock = clock or MonotonicClock()
@@ -103,6 +107,7 @@ async def execute(
                 audit=audit,
                 failures=failures,
                 console=console,
+                policy=policy,
                 clock=clock,
             )
             elapsed = clock.now() - started
@@ -139,6 +144,7 @@ async def _run(
     audit: AuditWriter,
     failures: FailuresCsvWriter | None,
     console: Console,
+    policy: RetryPolicy,
     clock: Clock,
 ) -> tuple[RunTotals, Traffic]:
     settings = job.settings
@@ -154,7 +160,7 @@ async def _run(
             client=client,
             tokens=TokenHolder(source),
             pacers=Pacers(settings.write_limit, settings.read_limit, clock),
-            policy=RetryPolicy(max_attempts=settings.max_attempts),
+            policy=policy,
             clock=clock,
             audit=audit,
             seconds_left=lambda: deadline_at - clock.now(),

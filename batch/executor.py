@@ -95,6 +95,8 @@ class RowState:
     client_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     attempts: list[AttemptResult] = field(default_factory=list)
     last: Answer | None = None
+    sent: bool = False
+    """True once a request for this row may have left: from then on it may have changed."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class _Request:
     request_class: RequestClass
     client_request_id: str
     purpose: Purpose = "operation"
+    state: RowState | None = None
 
 
 class Executor:
@@ -137,7 +140,13 @@ class Executor:
         """Do one row and return its `op.finished` record (written by the caller)."""
         op = state.op
         request = _Request(
-            state.row, op.op, op.method, op.path, op.request_class, state.client_request_id
+            state.row,
+            op.op,
+            op.method,
+            op.path,
+            op.request_class,
+            state.client_request_id,
+            state=state,
         )
         state.last = await self._send_with_retries(request, state.attempts)
         verified: Verified | None = None
@@ -240,6 +249,8 @@ class Executor:
     ) -> Answer:
         answer: Answer
         async with self._pacers[request.request_class].slot():
+            if request.state is not None:
+                request.state.sent = True
             started = self._clock.now()
             try:
                 answer = await self._client.send(

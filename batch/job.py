@@ -23,6 +23,7 @@ from batch.jobctl.resume import load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
 from batch.plan import describe, destructive_count, estimate_seconds, preview
+from batch.retry_policy import RetryPolicy
 from batch.run_settings import RunSettings, resolve_settings
 from batch.selection import Selection, Survey, survey
 from batch.settings import ManifestSettings
@@ -59,8 +60,12 @@ async def run_job_async(
     credentials: Credentials,
     *,
     console: Console | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> int:
-    """Run `manifest`; returns the exit code. Raises `GraphBatchError` for usage/auth errors."""
+    """Run `manifest`; returns the exit code. Raises `GraphBatchError` for usage/auth errors.
+
+    `retry_policy` replaces the one built from the settings (tests use it to remove waits).
+    """
     console = console or Console()
     validation = validate_manifest(manifest)
     if not validation.ok:
@@ -90,7 +95,9 @@ async def run_job_async(
         survey=planned,
     )
     ends_at = datetime.now(UTC) + timedelta(seconds=estimate_seconds(planned, settings))
-    return await execute(job, credentials.token_source(validation.settings, ends_at), console)
+    source = credentials.token_source(validation.settings, ends_at)
+    policy = retry_policy or RetryPolicy(max_attempts=settings.max_attempts)
+    return await execute(job, source, console, policy)
 
 
 def _selection(validation: Validation, settings: RunSettings) -> Selection:

@@ -110,7 +110,7 @@ class Runner:
         self._progress = progress
         self._guard = WriteRefusalGuard(planned_writes)
         self._queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=concurrency * 2)
-        self._in_flight: set[asyncio.Task[OpFinished]] = set()
+        self._in_flight: dict[asyncio.Task[OpFinished], RowState] = {}
         self._hard_stop: asyncio.TimerHandle | None = None
 
     def stop(self, reason: StopReason, message: str | None = None) -> None:
@@ -121,6 +121,11 @@ class Runner:
             return
         self.totals.stop_reason, self.totals.stop_message = reason, message
         if reason is not StopReason.AUTH:
+            # Rows still waiting for their first send are dropped at once; rows with a request
+            # out get a grace period, so an applied change is not recorded as unknown.
+            for task, state in list(self._in_flight.items()):
+                if not state.sent:
+                    task.cancel()
             loop = asyncio.get_running_loop()
             self._hard_stop = loop.call_later(INTERRUPT_GRACE, self._cancel_in_flight)
 
@@ -176,24 +181,25 @@ class Runner:
     async def _run_row(self, entry: Entry) -> OpFinished:
         state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())
         task = asyncio.ensure_future(self._executor.execute(state, dict(entry.labels)))
-        self._in_flight.add(task)
+        self._in_flight[task] = state
         try:
             return await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if not task.cancelled() or (current is not None and current.cancelling()):
                 raise  # This worker itself is being cancelled: not ours to absorb.
+            labels = dict(entry.labels)
+            if not state.sent:
+                return self._executor.finished(state, labels, Outcome.SKIPPED, self._skip_reason())
             code = "deadline" if self.totals.stop_reason is StopReason.DEADLINE else "interrupted"
-            return self._executor.finished(
-                state, dict(entry.labels), Outcome.FAILED, code, error_code=code
-            )
+            return self._executor.finished(state, labels, Outcome.FAILED, code, error_code=code)
         except AuthError as exc:
             self.stop(StopReason.AUTH, exc.message)
             return self._executor.finished(
                 state, dict(entry.labels), Outcome.FAILED, "token-refused"
             )
         finally:
-            self._in_flight.discard(task)
+            self._in_flight.pop(task, None)
 
     def _skip(self, entry: Entry, reason: str) -> None:
         state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())

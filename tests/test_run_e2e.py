@@ -1,0 +1,285 @@
+"""`graph-batch run` end to end against the in-process sandbox: faults, throttling, refusals,
+safety checks. Every run must leave the sandbox exactly in the intended state, apply nothing
+twice, and record exactly one `op.finished` per row."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batch.exit_codes import ExitCode
+from batch.rehearsal import state_problems
+from batch.sandbox import Sandbox, SandboxConfig, World, generate_world, serve
+from tests.run_helpers import HUGE, FakeTokenSource, RunResult, run
+
+StartSandbox = Callable[..., Awaitable[Sandbox]]
+WORLD, ROWS = generate_world(24, seed=3)
+WRITES = [row for row in ROWS if row["op"] != "get-session"]
+CANCELS = [row for row in ROWS if row["op"] == "cancel"]
+
+
+@pytest.fixture
+async def start_sandbox() -> AsyncIterator[StartSandbox]:
+    """Start sandboxes on 127.0.0.1: `await start_sandbox(world=WORLD, **config)`; limits are
+    too high to matter unless given."""
+    async with AsyncExitStack() as stack:
+
+        async def start(world: World = WORLD, **config: Any) -> Sandbox:
+            settings = SandboxConfig.model_validate(
+                {"write_limit": HUGE, "read_limit": HUGE} | config
+            )
+            return await stack.enter_async_context(serve(world, settings))
+
+        yield start
+
+
+def assert_consistent(
+    result: RunResult, sandbox: Sandbox, rows: Sequence[Mapping[str, str]]
+) -> None:
+    """Intended final state, nothing applied twice, one op.finished per row."""
+    stats = sandbox.stats()
+    assert state_problems(sandbox.state(), rows) == []
+    assert all(count == 1 for count in stats.applied.values()), stats.applied
+    assert stats.mutations_total == len([r for r in rows if r["op"] != "get-session"])
+    finished = result.events("op.finished")
+    assert sorted(record["row"] for record in finished) == sorted(
+        {record["row"] for record in finished}
+    )
+    assert len(finished) == len(rows)
+    assert result.events("run.finished")[-1]["exit_code"] == result.code
+
+
+async def test_clean_run(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """Without faults every row succeeds, reads carry the session's details, exit 0."""
+    sandbox = await start_sandbox()
+    result = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, quiet=None)
+    assert result.code == ExitCode.OK, result.err
+    assert result.outcomes == {"succeeded": len(ROWS)}
+    assert_consistent(result, sandbox, ROWS)
+    read = next(r for r in result.events("op.finished") if r["op"] == "get-session")
+    assert read["subject"]
+    assert read["startDateTime"]
+    assert read["joinWebUrl"]
+    assert "graph-batch run summary" in result.out
+    started = result.events("run.started")[0]
+    assert started["operation_count"] == len(ROWS)
+    assert sandbox.token not in "".join(str(record) for record in result.audit)
+
+
+FAULTS = [
+    "status_500",
+    "status_503",
+    "status_503_retry_after",
+    "status_504",
+    "status_504_retry_after",
+    "drop_before",
+    "drop_after",
+    "slow",
+    "bad_json",
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_each_fault_kind(start_sandbox: StartSandbox, tmp_path: Path, fault: str) -> None:
+    """With a third of requests hit by one fault kind the run still ends right, exit 0."""
+    faults = {fault: 0.35, "retry_after_seconds": 0, "slow_ms": 20, "slow_jitter_ms": 10}
+    sandbox = await start_sandbox(faults=faults, seed=5)
+    result = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, concurrency=6)
+    assert result.code == ExitCode.OK, result.err + str(result.events("op.finished"))
+    assert_consistent(result, sandbox, ROWS)
+    assert sum(sandbox.stats().faults.values()) > 0
+    assert len(result.events("op.attempt")) > len(ROWS)
+
+
+async def test_applied_but_dropped_is_already_done(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """A write applied and then dropped is verified on its retry and recorded already_done."""
+    sandbox = await start_sandbox(faults={"drop_after": 0.5, "only_class": "write"}, seed=2)
+    result = await run(WRITES, tmp_path, sandbox.base_url, sandbox.token)
+    assert result.code == ExitCode.OK, result.err
+    assert result.outcomes["already_done"] > 0
+    assert_consistent(result, sandbox, WRITES)
+    verified = [a for a in result.events("op.attempt") if a["purpose"] == "verify"]
+    assert verified
+    assert all(a["method"] == "GET" for a in verified)
+
+
+@pytest.mark.parametrize("recancel_status", [204, 400, 409])
+async def test_second_cancel_is_never_a_failure(
+    start_sandbox: StartSandbox, tmp_path: Path, recancel_status: int
+) -> None:
+    """Re-running cancels of canceled events ends succeeded or already_done, exit 0."""
+    sandbox = await start_sandbox(recancel_status=recancel_status)
+    first = await run(CANCELS, tmp_path, sandbox.base_url, sandbox.token)
+    again = await run(CANCELS, tmp_path, sandbox.base_url, sandbox.token)
+    assert (first.code, again.code) == (ExitCode.OK, ExitCode.OK), again.err
+    expected = "succeeded" if recancel_status == 204 else "already_done"
+    assert again.outcomes == {expected: len(CANCELS)}
+    assert_consistent(again, sandbox, CANCELS)
+
+
+async def test_paced_at_the_limit_is_never_throttled(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """Runner limits equal to the server's: no 429 at all, and no faster than the limit."""
+    sandbox = await start_sandbox(write_limit="8/1s")
+    result = await run(
+        WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="8/1s", concurrency=8
+    )
+    assert result.code == ExitCode.OK, result.err
+    assert sandbox.stats().throttled == 0
+    assert result.events("run.finished")[0]["elapsed"] >= (len(WRITES) - 8) / 8 - 0.1
+    assert_consistent(result, sandbox, WRITES)
+
+
+@pytest.mark.parametrize("retry_after_format", ["seconds", "fractional", "http-date"])
+async def test_throttled_run_honours_retry_after(
+    start_sandbox: StartSandbox, tmp_path: Path, retry_after_format: str
+) -> None:
+    """A runner set faster than the server is throttled, waits as told, and still finishes."""
+    sandbox = await start_sandbox(write_limit="10/1s", retry_after_format=retry_after_format)
+    result = await run(
+        WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="1000/1s", concurrency=8
+    )
+    stats = sandbox.stats()
+    assert result.code == ExitCode.OK, result.err
+    assert stats.throttled > 0
+    assert result.events("run.finished")[0]["throttled"] == stats.throttled
+    assert_consistent(result, sandbox, WRITES)
+
+
+async def test_app_only_token_cannot_cancel(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """An app-only token stops a run with cancels before any write: exit 3, nothing changed."""
+    sandbox = await start_sandbox()
+    result = await run(ROWS, tmp_path, sandbox.base_url, sandbox.app_only_token)
+    assert result.code == ExitCode.AUTH
+    assert "delegated" in result.err
+    assert sandbox.stats().mutations_total == 0
+    assert result.outcomes == {"skipped": len(ROWS)}
+
+
+async def test_refused_writes_stop_the_run(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """A delegated token that is not the organizer's gets 403 on every cancel: stop, exit 3."""
+    world, rows = generate_world(90, seed=4)
+    cancels = [row for row in rows if row["op"] == "cancel"]
+    assert len(cancels) > 5
+    sandbox = await start_sandbox(world=world)
+    stranger = sandbox.add_token(upn="someone.else@contoso.com")
+    result = await run(cancels, tmp_path, sandbox.base_url, stranger, concurrency=1)
+    assert result.code == ExitCode.AUTH, result.err
+    assert "organizer" in result.err
+    assert sandbox.stats().mutations_total == 0
+    assert result.outcomes == {"failed": 5, "skipped": len(cancels) - 5}
+
+
+async def test_token_refused_even_after_refresh(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """An unknown token is refreshed once, refused again: exit 3, every row recorded."""
+    sandbox = await start_sandbox()
+    source = FakeTokenSource(["not-a-valid-token"])
+    result = await run(ROWS, tmp_path, sandbox.base_url, source)
+    assert result.code == ExitCode.AUTH
+    assert any(call["force_refresh"] for call in source.calls)
+    assert sandbox.stats().mutations_total == 0
+    assert len(result.events("op.finished")) == len(ROWS)
+
+
+async def test_cae_challenge_refreshes_with_claims(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """A 401 with a CAE challenge gets a fresh token asked for with the decoded claims."""
+    sandbox = await start_sandbox()
+    challenged = sandbox.add_token(cae_challenge=True)
+    source = FakeTokenSource([challenged, sandbox.token])
+    result = await run(WRITES, tmp_path, sandbox.base_url, source)
+    assert result.code == ExitCode.OK, result.err
+    refresh = next(call for call in source.calls if call["force_refresh"])
+    assert refresh["claims"]
+    assert "access_token" in refresh["claims"]
+    assert_consistent(result, sandbox, WRITES)
+
+
+async def test_no_yes_without_terminal_sends_nothing(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """Destructive rows, no --yes, no terminal: exit 2 and not one request."""
+    sandbox = await start_sandbox()
+    result = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, yes=None)
+    assert result.code == ExitCode.INVALID
+    assert "--yes" in result.err
+    assert sandbox.stats().requests_total == 0
+    assert result.audit == []
+
+
+async def test_invalid_manifest_sends_nothing(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """One bad row anywhere: problems listed, exit 2, not one request."""
+    sandbox = await start_sandbox()
+    bad = [*ROWS[:5], {"op": "cancel", "event_id": ""}, *ROWS[5:]]
+    result = await run(bad, tmp_path, sandbox.base_url, sandbox.token)
+    assert result.code == ExitCode.INVALID
+    assert "job.yaml:" in result.err
+    assert sandbox.stats().requests_total == 0
+
+
+async def test_dry_run_sends_nothing(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """--dry-run needs no token, sends nothing, and shows counts and the first requests."""
+    sandbox = await start_sandbox()
+    result = await run(ROWS, tmp_path, sandbox.base_url, "", dry_run=True, yes=None)
+    assert result.code == ExitCode.OK
+    assert sandbox.stats().requests_total == 0
+    assert "POST /v1.0/solutions/virtualEvents/" in result.out
+    assert "Estimated time" in result.out
+
+
+async def test_duplicates_are_done_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """A repeated row is skipped as a duplicate; the change is applied once."""
+    sandbox = await start_sandbox()
+    rows = [*WRITES, WRITES[0]]
+    result = await run(rows, tmp_path, sandbox.base_url, sandbox.token)
+    assert result.code == ExitCode.OK
+    skipped = [r for r in result.events("op.finished") if r["outcome"] == "skipped"]
+    assert [r["reason"] for r in skipped] == ["duplicate"]
+    assert all(count == 1 for count in sandbox.stats().applied.values())
+
+
+async def test_deadline_skips_the_rest(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """When the time budget runs out the remaining rows are skipped (deadline), exit 1."""
+    sandbox = await start_sandbox()
+    result = await run(
+        WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="2/1s", deadline="1.2"
+    )
+    assert result.code == ExitCode.FAILED
+    reasons = {r["reason"] for r in result.events("op.finished") if r["outcome"] == "skipped"}
+    assert reasons == {"deadline"}
+    assert len(result.events("op.finished")) == len(WRITES)
+
+
+async def test_ctrl_c_records_every_row(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """SIGINT mid-run: in-flight rows finish, the rest are skipped (not-run), exit 130."""
+    sandbox = await start_sandbox()
+    audit = tmp_path / "audit.jsonl"
+
+    async def interrupt_after_first_row() -> None:
+        # Polling a file written by the code under test: no event to wait on.
+        while '"op.finished"' not in (audit.read_text() if audit.exists() else ""):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    killer = asyncio.create_task(interrupt_after_first_row())
+    result = await run(WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="3/1s")
+    await killer
+    assert result.code == ExitCode.INTERRUPTED
+    assert result.events("run.finished")[0]["interrupted"] is True
+    finished = result.events("op.finished")
+    assert len(finished) == len(WRITES)
+    assert {r["reason"] for r in finished if r["outcome"] == "skipped"} == {"not-run"}
+    assert sandbox.stats().mutations_total == result.outcomes["succeeded"]
