@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from batch.errors import ManifestError
+from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import iter_entries, validate_manifest
 from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession
 from tests.manifest_files import HEADER, only_error, write
@@ -189,3 +190,18 @@ def test_iter_entries_raises_manifest_error_on_a_problem(tmp_path: Path) -> None
     assert next(entries).operation == Cancel(event_id="e1")
     with pytest.raises(ManifestError, match=r"m\.csv:3: op: unknown op"):
         next(entries)
+
+
+def test_failures_csv_reads_back_as_the_failed_operations(tmp_path: Path) -> None:
+    """A `--failures-csv` file (input columns + error_code/error_message) is a valid manifest."""
+    source = write(tmp_path, "m.csv", "x-ticket,op,event_id\nT-1,cancel,e1\n")
+    [entry] = iter_entries(source)
+    failed = tmp_path / "failed.csv"
+    with FailuresCsvWriter(failed, validate_manifest(source).columns) as failures:
+        failures.add(entry.fields, "Forbidden", "not the organizer, sorry")
+    validation = validate_manifest(failed)
+    assert validation.ok, validation.errors
+    [again] = iter_entries(failed)
+    assert again.operation == entry.operation
+    assert again.labels == {"x-ticket": "T-1"}
+    assert again.fields["error_code"] == "Forbidden"

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from batch.manifest.problems import shown
-from batch.manifest.values import FieldProblem, is_label
+from batch.manifest.values import FieldProblem, is_ignored
 from batch.operations import FIELD_NAMES, OP_NAMES, EventType, Operation
 
 _ADAPTER: TypeAdapter[Operation] = TypeAdapter(Operation)
@@ -39,7 +39,7 @@ def build_operation(fields: Mapping[str, str]) -> Operation | tuple[FieldProblem
                 "op", f"unknown op {shown(op)} (expected one of {expected}){suggest(op, OP_NAMES)}"
             ),
         )
-    data = {name: value for name, value in fields.items() if not is_label(name)}
+    data = {name: value for name, value in fields.items() if not is_ignored(name)}
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:

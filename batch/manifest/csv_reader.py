@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from batch.manifest.convert import suggest
 from batch.manifest.problems import Problem
 from batch.manifest.source import LineSource
-from batch.manifest.values import KNOWN_FIELDS, FieldProblem, Header, Record, is_label
+from batch.manifest.values import KNOWN_FIELDS, FieldProblem, Header, Record, is_ignored
 from batch.operations import FIELD_NAMES
 
 REQUIRED_COLUMNS = ("op", "event_id")
@@ -72,7 +72,7 @@ def _check_columns(name: str, line: int, columns: tuple[str, ...]) -> Problem | 
             return Problem(name, line, None, f"header: column {number} has no name")
         if column in seen:
             return Problem(name, line, column, "duplicate column in the header")
-        if column not in KNOWN_FIELDS and not is_label(column):
+        if column not in KNOWN_FIELDS and not is_ignored(column):
             return Problem(
                 name,
                 line,

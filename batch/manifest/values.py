@@ -12,9 +12,18 @@ LABEL_PREFIX = "x-"
 KNOWN_FIELDS = frozenset(FIELD_NAMES)
 
 
+RESULT_COLUMNS = frozenset({"error_code", "error_message"})
+"""Columns a `--failures-csv` file adds; accepted on input so that file can be run again."""
+
+
 def is_label(name: str) -> bool:
     """True for an `x-...` label column, which graph-batch carries but never interprets."""
     return name.startswith(LABEL_PREFIX) and len(name) > len(LABEL_PREFIX)
+
+
+def is_ignored(name: str) -> bool:
+    """True for a column that is carried along but never becomes part of an operation."""
+    return is_label(name) or name in RESULT_COLUMNS
 
 
 @dataclass(frozen=True)
