@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from batch import __version__
+from batch.cli import sandbox_cmd
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 
-COMMAND_MODULES: tuple[ModuleType, ...] = ()
+COMMAND_MODULES: tuple[ModuleType, ...] = (sandbox_cmd,)
 
 
 def build_parser() -> argparse.ArgumentParser:
