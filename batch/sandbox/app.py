@@ -95,8 +95,9 @@ async def _api(request: web.Request) -> web.StreamResponse:
     except DropConnectionError:
         if request.transport is not None:
             request.transport.close()
-        # aiohttp treats this as a client that went away: no response, no error logged.
-        raise ConnectionResetError("sandbox fault: connection dropped") from None
+        # Writing to the closed transport fails, which aiohttp treats as a client gone away:
+        # nothing reaches the client and nothing is logged as an error.
+        return web.Response(status=500)
     finally:
         engine.recorder.leave()
     now = engine.wall_now()

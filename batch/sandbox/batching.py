@@ -65,8 +65,8 @@ def _parse_item(entry: object) -> BatchItem:
         raise MalformedBatchError(
             f"Invalid batch payload: request '{ident}' needs a relative 'url' (no host)."
         )
-    headers = entry.get("headers") or {}
-    depends_on = entry.get("dependsOn") or []
+    headers = entry.get("headers", {})
+    depends_on = entry.get("dependsOn", [])
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise MalformedBatchError(f"Invalid batch payload: request '{ident}' has invalid headers.")
     if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):

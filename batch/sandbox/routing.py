@@ -111,7 +111,7 @@ def match(segments: list[str]) -> Route:
             raise UnknownSegmentError(segments[index] if len(segments) > index else "")
     rest = segments[len(_PREFIX) :]
     if not rest or rest[0].lower() not in ("webinars", "townhalls") or len(rest) < 2:
-        raise UnknownSegmentError(rest[0] if rest else _PREFIX[-1])
+        raise UnknownSegmentError(rest[0] if rest else segments[-1])
     collection: Collection = "webinars" if rest[0].lower() == "webinars" else "townhalls"
     event = Route(Resource.EVENT, collection, rest[1])
     tail = rest[2:]
@@ -126,6 +126,8 @@ def match(segments: list[str]) -> Route:
         return replace(event, resource=Resource.SESSION, session_id=tail[1])
     if lowered == ["registrations"]:
         return replace(event, resource=Resource.REGISTRATIONS)
+    if lowered[0] in ("cancel", "sessions"):
+        raise UnknownSegmentError(tail[1 if lowered[0] == "cancel" else 2])
     keyed = _registration_key(tail)
     if keyed is None:
         raise UnknownSegmentError(tail[0])

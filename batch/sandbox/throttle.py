@@ -30,12 +30,11 @@ class SlidingWindow:
         if len(self._stamps) < self._limit.count:
             self._stamps.append(now)
             return None
-        # The request fits once every stamp up to this one has left the window.
-        oldest_blocking = self._stamps[len(self._stamps) - self._limit.count]
-        wait = oldest_blocking + self._limit.per_seconds - now
         if self._count_rejected:
             self._stamps.append(now)
-        return max(wait, 0.001)
+        # A retry fits once all but `count - 1` of the stamps have left the window.
+        oldest_blocking = self._stamps[len(self._stamps) - self._limit.count]
+        return max(oldest_blocking + self._limit.per_seconds - now, 0.001)
 
 
 def format_retry_after(wait: float, style: RetryAfterFormat, wall_now: datetime) -> str:
