@@ -124,3 +124,19 @@ def test_minted_tokens_carry_delegated_or_app_claims(sandbox: Sandbox) -> None:
     assert "upn" not in app
     assert app["roles"] == ["VirtualEvent.Read.All"]
     assert app["appid"]
+
+
+async def test_named_tokens_and_naive_expiry_as_utc(
+    sandbox_factory: SandboxFactory, default_world: World, http: aiohttp.ClientSession
+) -> None:
+    """World tokens are found by name; an `expires_at` without offset is read as UTC."""
+    past = (datetime.now(UTC) - timedelta(minutes=5)).replace(tzinfo=None)
+    world = default_world.model_copy(
+        update={"tokens": (TokenSpec.model_validate({"name": "stale", "expires_at": past}),)}
+    )
+    sandbox = await sandbox_factory(world=world)
+    assert (
+        await call(http, sandbox, "GET", PATH, token=sandbox.token_named("stale"))
+    ).status == 401
+    with pytest.raises(LookupError):
+        sandbox.token_named("nope")

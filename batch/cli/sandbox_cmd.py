@@ -67,6 +67,13 @@ def register(subparsers: Any) -> None:
         help="429-rejected requests do not take a slot in the window",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added per request")
+    parser.add_argument(
+        "--latency-jitter-ms", type=float, default=0.0, help="uniform extra latency"
+    )
+    parser.add_argument("--slow-ms", type=float, default=800.0, help="base delay of a `slow` fault")
+    parser.add_argument(
+        "--fault-retry-after", type=int, default=2, help="Retry-After seconds on 503/504 faults"
+    )
     parser.add_argument("--generate", type=int, metavar="N", help="write a world and N operations")
     parser.add_argument("--out", type=Path, help="directory for --generate output")
     parser.set_defaults(func=handler)
@@ -111,7 +118,12 @@ def _is_loopback_host(host: str) -> bool:
 def build_config(args: argparse.Namespace) -> SandboxConfig:
     """The SandboxConfig the flags describe; bad values become a UsageError."""
     try:
-        faults = FaultConfig.parse(args.fault, only_class=args.fault_class)
+        faults = FaultConfig.parse(
+            args.fault,
+            only_class=args.fault_class,
+            slow_ms=args.slow_ms,
+            retry_after_seconds=args.fault_retry_after,
+        )
         return SandboxConfig(
             write_limit=RateLimit.parse(args.write_limit),
             read_limit=RateLimit.parse(args.read_limit),
@@ -122,6 +134,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             faults=faults,
             seed=args.seed,
             latency_ms=args.latency_ms,
+            latency_jitter_ms=args.latency_jitter_ms,
         )
     except (ValueError, ValidationError) as exc:
         raise UsageError(f"sandbox: {exc}") from exc

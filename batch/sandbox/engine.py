@@ -186,8 +186,9 @@ class Engine:
             seconds += self._latency_rng.uniform(0, self.config.latency_jitter_ms) / 1000
         if slow:
             seconds += self.faults.slow_seconds()
-        if seconds > 0:
-            await asyncio.sleep(seconds)
+        # Even with no latency, yield once: requests that arrived together then overlap, as on
+        # a real server, so `max_concurrent` reflects the client's concurrency.
+        await asyncio.sleep(seconds)
 
     def _throttle(self, klass: RequestClass) -> Answer | None:
         """None if the class's window admits the request, else the 429 with `Retry-After`."""

@@ -46,9 +46,17 @@ class Sandbox:
             raise LookupError("the sandbox has no plain app-only token")
         return record.value
 
+    def token_named(self, name: str) -> str:
+        """The value of the world file's token called `name` (minted ones included)."""
+        record = self.engine.tokens.named(name)
+        if record is None:
+            raise LookupError(f"the world has no token named {name!r}")
+        return record.value
+
     def add_token(
         self,
         *,
+        name: str | None = None,
         value: str | None = None,
         app_only: bool = False,
         upn: str = "organizer@contoso.com",
@@ -58,6 +66,7 @@ class Sandbox:
     ) -> str:
         """Accept one more token from now on (minted JWT-shaped unless `value` is given)."""
         spec = TokenSpec(
+            name=name,
             value=value,
             app_only=app_only,
             upn=upn,

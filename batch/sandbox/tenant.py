@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from batch.sandbox.answers import JsonObject
 from batch.sandbox.routing import Collection, RegistrationKey
@@ -17,7 +17,8 @@ _ODATA_TYPES: dict[Collection, str] = {
 
 def graph_time(moment: datetime) -> JsonObject:
     """Graph's `dateTimeTimeZone` shape, in UTC with seven fractional digits."""
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+    utc = moment.astimezone(UTC)
+    return {"dateTime": utc.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
 
 
 @dataclass

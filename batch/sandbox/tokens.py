@@ -34,6 +34,7 @@ class Refusal(Enum):
 class TokenRecord:
     """One accepted token; `challenged` flips once its CAE challenge has been sent."""
 
+    name: str | None
     value: str
     app_only: bool
     upn: str
@@ -95,7 +96,9 @@ class TokenRegistry:
             tenant_id=self._tenant_id,
             expires_at=expires_at or self._started_at + timedelta(days=1),
         )
-        record = TokenRecord(value, spec.app_only, spec.upn, expires_at, spec.cae_challenge)
+        record = TokenRecord(
+            spec.name, value, spec.app_only, spec.upn, expires_at, spec.cae_challenge
+        )
         self._tokens[value] = record
         return record
 
@@ -106,6 +109,10 @@ class TokenRegistry:
             if record.app_only == app_only and plain:
                 return record
         return None
+
+    def named(self, name: str) -> TokenRecord | None:
+        """The token registered under `name` in the world file, if any."""
+        return next((r for r in self._tokens.values() if r.name == name), None)
 
     def check(self, authorization: str | None, now: datetime) -> TokenRecord | Refusal:
         """The token's record if the `Authorization` header is acceptable, else why not."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from batch.errors import UsageError
 
@@ -21,6 +21,14 @@ EventStatus = Literal["draft", "published", "canceled"]
 RegistrationStatus = Literal[
     "registered", "canceled", "waitlisted", "pendingApproval", "rejectedByOrganizer"
 ]
+
+
+def _assume_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_assume_utc)]
+"""A datetime; one written without an offset is taken as UTC (as Graph's times are)."""
 DEFAULT_START = datetime(2027, 1, 15, 15, 0, tzinfo=UTC)
 """When a session or event without explicit times starts (times are cosmetic in the sandbox)."""
 
@@ -36,7 +44,7 @@ class TokenSpec(_Model):
     value: str | None = Field(default=None, min_length=1)
     app_only: bool = False
     upn: str = "organizer@contoso.com"
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
     expires_in: float | None = Field(default=None, description="seconds after sandbox start")
     cae_challenge: bool = False
 
@@ -52,8 +60,8 @@ class Session(_Model):
 
     id: str = Field(min_length=1)
     subject: str = "Session"
-    start: datetime = DEFAULT_START
-    end: datetime | None = None
+    start: UtcDateTime = DEFAULT_START
+    end: UtcDateTime | None = None
     join_web_url: str | None = Field(default=None, alias="joinWebUrl")
 
     @property
@@ -83,8 +91,8 @@ class Event(_Model):
     organizer: str | None = Field(
         default=None, description="upn allowed to cancel it; None lets any delegated token"
     )
-    start: datetime = DEFAULT_START
-    end: datetime | None = None
+    start: UtcDateTime = DEFAULT_START
+    end: UtcDateTime | None = None
     sessions: tuple[Session, ...] = ()
     registrations: tuple[Registration, ...] = ()
 
