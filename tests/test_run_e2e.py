@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import pytest
 
 from batch.exit_codes import ExitCode
 from batch.rehearsal import state_problems
-from batch.sandbox import Sandbox, SandboxConfig, World, generate_world, serve
+from batch.sandbox import Sandbox, World, generate_world
+from tests.conftest import SandboxFactory
 from tests.run_helpers import HUGE, FakeTokenSource, RunResult, run
 
 StartSandbox = Callable[..., Awaitable[Sandbox]]
@@ -26,18 +26,16 @@ CANCELS = [row for row in ROWS if row["op"] == "cancel"]
 
 
 @pytest.fixture
-async def start_sandbox() -> AsyncIterator[StartSandbox]:
-    """Start sandboxes on 127.0.0.1: `await start_sandbox(world=WORLD, **config)`; limits are
-    too high to matter unless given."""
-    async with AsyncExitStack() as stack:
+def start_sandbox(sandbox_factory: SandboxFactory) -> StartSandbox:
+    """Start sandboxes: `await start_sandbox(world=WORLD, **config)`; limits are too high to
+    matter unless given."""
 
-        async def start(world: World = WORLD, **config: Any) -> Sandbox:
-            settings = SandboxConfig.model_validate(
-                {"write_limit": HUGE, "read_limit": HUGE} | config
-            )
-            return await stack.enter_async_context(serve(world, settings))
+    async def start(world: World = WORLD, **config: Any) -> Sandbox:
+        return await sandbox_factory(
+            world=world, **({"write_limit": HUGE, "read_limit": HUGE} | config)
+        )
 
-        yield start
+    return start
 
 
 def assert_consistent(
