@@ -84,6 +84,11 @@ class GraphClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             raise_for_status=False,
         )
+        # aiohttp silently re-sends a GET or DELETE once when a reused connection drops. That
+        # resend would bypass pacing and the audit log, and a DELETE may already have been
+        # applied: every attempt must be ours. (No public switch exists for this yet.)
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
         return self
 
     async def __aexit__(

@@ -124,3 +124,13 @@ async def test_headers_and_encoded_path(server: TestServer) -> None:
     assert SEEN[0]["Authorization"] == "Bearer tok"
     assert SEEN[0]["client-request-id"] == "crid"
     assert SEEN[1]["path"] == "/v1.0/x/a%40b%2Fc"
+
+
+async def test_dropped_delete_is_not_silently_resent(server: TestServer) -> None:
+    """A DELETE whose reused connection drops is one attempt: aiohttp must not resend it."""
+    SEEN.clear()
+    async with _client(server) as client:
+        await client.send("GET", "/x/ok", token="t", client_request_id="c")  # warm the pool
+        with pytest.raises(TransportError):
+            await client.send("DELETE", "/x/drop", token="t", client_request_id="c")
+    assert [seen["path"] for seen in SEEN].count("/v1.0/x/drop") == 1
