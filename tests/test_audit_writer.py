@@ -126,3 +126,24 @@ def test_global_structlog_configuration_does_not_apply(tmp_path: Path) -> None:
     finally:
         structlog.reset_defaults()
     assert json.loads(path.read_text())["event"] == "run.finished"
+
+
+def test_masked_line_stays_valid_json(tmp_path: Path) -> None:
+    """A secret inside quotes, commas and key=value text is masked and the line still parses."""
+    path = tmp_path / "audit.jsonl"
+    message = f'refused "Bearer {JWT}", access_token={JWT}; retry'
+    with AuditWriter(path) as writer:
+        writer.write(
+            OpFinished(
+                run_id="r",
+                row=1,
+                op="cancel",
+                target={},
+                outcome=Outcome.FAILED,
+                error_message=message,
+                labels={"x-client_secret": "k-123", "x-ticket": "CHG-1"},
+            )
+        )
+    line = json.loads(path.read_text())
+    assert JWT not in line["error_message"]
+    assert line["labels"] == {"x-client_secret": REDACTED, "x-ticket": "CHG-1"}

@@ -18,10 +18,43 @@ from typing import Any, Self, TextIO, cast
 import structlog
 
 from batch.audit.records import AuditRecord
-from batch.auth.redact import redact_secrets
+from batch.auth.redact import MASK, is_secret_key, redact_text
 from batch.errors import UsageError
 
 _FIRST_KEYS = ("ts", "event", "run_id")
+
+
+def _mask_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: MASK if is_secret_key(str(key)) else _mask_keys(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_keys(item) for item in value]
+    return value
+
+
+def mask_secret_keys(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask values under secret-named keys in nested maps (labels...).
+
+    Top-level keys are the schema's own and never name a secret.
+    """
+    for key, value in event_dict.items():
+        if isinstance(value, dict | list):
+            event_dict[key] = _mask_keys(value)
+    return event_dict
+
+
+def redact_line(_logger: object, _method: str, line: Any) -> str:
+    """structlog processor after rendering: mask anything token-shaped anywhere in the line.
+
+    One pass over the finished line is several times cheaper than one per field, and the masks
+    (`<redacted>`) contain nothing JSON would escape, so the line stays valid JSON.
+    """
+    return redact_text(str(line))
 
 
 def order_keys(
@@ -61,7 +94,12 @@ class AuditWriter:
             raise UsageError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
         self._log = structlog.wrap_logger(
             structlog.WriteLogger(self._file),
-            processors=[redact_secrets, order_keys, structlog.processors.JSONRenderer(_dumps)],
+            processors=[
+                mask_secret_keys,
+                order_keys,
+                structlog.processors.JSONRenderer(_dumps),
+                redact_line,
+            ],
             # Explicit, so the global configuration (e.g. a level filter) never applies here.
             wrapper_class=structlog.BoundLogger,
             context_class=dict,
