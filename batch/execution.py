@@ -78,7 +78,9 @@ async def execute(
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:
-            stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
+            if settings.audit_log or settings.lock_file:
+                # A default audit log is unique per run, so a lock beside it would guard nothing.
+                stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
             audit = stack.enter_context(AuditWriter(audit_path))
             failures = None
             if settings.failures_csv is not None:

@@ -111,15 +111,17 @@ def _selection(validation: Validation, settings: RunSettings) -> Selection:
 
 
 def _print_problems(validation: Validation, err: TextIO) -> None:
-    for problem in validation.errors:
+    """The problems as `graph-batch validate` lists them, on stderr."""
+    # batch.cli imports this module (through run_cmd): import the shared formatting late.
+    from batch.cli.validate_cmd import listed, summary  # noqa: PLC0415
+
+    shown = listed(validation)
+    for problem in shown:
         print(problem, file=err)
-    hidden = validation.error_count - len(validation.errors)
+    hidden = validation.error_count + validation.warning_count - len(shown)
     if hidden > 0:
         print(f"... and {hidden} more problems", file=err)
-    print(
-        f"{validation.file}: INVALID ({validation.error_count} errors); nothing was sent",
-        file=err,
-    )
+    print(f"{summary(validation)}; nothing was sent", file=err)
 
 
 def _print_dry_run(

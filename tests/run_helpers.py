@@ -85,12 +85,18 @@ async def run(
     *,
     env: Mapping[str, str] | None = None,
     policy: RetryPolicy = FAST_RETRIES,
+    audit: Path | None = None,
     **cli: object,
 ) -> RunResult:
-    """Run a job (rows become a YAML job) as the CLI would; GraphBatchError -> its exit code."""
+    """Run a job (rows become a YAML job) as the CLI would; GraphBatchError -> its exit code.
+
+    The audit log is a fresh tmp_path/audit.jsonl unless `audit` names one to append to;
+    the result holds the records of this run only.
+    """
     manifest = rows if isinstance(rows, Path) else write_yaml_job(rows, tmp_path / "job.yaml")
-    audit = tmp_path / "audit.jsonl"
-    audit.unlink(missing_ok=True)
+    if audit is None:
+        audit = tmp_path / "audit.jsonl"
+        audit.unlink(missing_ok=True)
     options: dict[str, object] = {
         "base_url": base_url,
         "audit_log": str(audit),
@@ -114,11 +120,8 @@ async def run(
         print(f"graph-batch: {exc.message}", file=console.err)
         code = int(exc.exit_code)
     text = audit.read_text(encoding="utf-8") if audit.exists() else ""
+    records = [json.loads(line) for line in text.splitlines()]
+    this_run = [r for r in records if records and r["run_id"] == records[-1]["run_id"]]
     assert isinstance(console.out, io.StringIO)
     assert isinstance(console.err, io.StringIO)
-    return RunResult(
-        code,
-        console.out.getvalue(),
-        console.err.getvalue(),
-        [json.loads(line) for line in text.splitlines()],
-    )
+    return RunResult(code, console.out.getvalue(), console.err.getvalue(), this_run)

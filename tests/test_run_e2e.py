@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from batch.exit_codes import ExitCode
+from batch.jobctl.lock import JobLock, lock_path_for
 from batch.rehearsal import state_problems
 from batch.sandbox import Sandbox, World, generate_world
 from tests.conftest import SandboxFactory
@@ -281,3 +282,77 @@ async def test_ctrl_c_records_every_row(start_sandbox: StartSandbox, tmp_path: P
     assert len(finished) == len(WRITES)
     assert {r["reason"] for r in finished if r["outcome"] == "skipped"} == {"not-run"}
     assert sandbox.stats().mutations_total == result.outcomes["succeeded"]
+
+
+async def test_failed_rows_go_to_the_failures_csv(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """A row Graph rejects (unknown event) fails alone: exit 1, Graph's code, failures CSV."""
+    sandbox = await start_sandbox()
+    ghost = {"op": "cancel", "event_type": "webinar", "event_id": "no-such-event"}
+    failures = tmp_path / "failed.csv"
+    result = await run(
+        [*WRITES, ghost], tmp_path, sandbox.base_url, sandbox.token, failures_csv=str(failures)
+    )
+    assert result.code == ExitCode.FAILED
+    failed = [r for r in result.events("op.finished") if r["outcome"] == "failed"]
+    assert [(r["target"]["event_id"], r["status"]) for r in failed] == [("no-such-event", 404)]
+    assert failed[0]["error_code"]
+    assert "no-such-event" in failures.read_text()
+    assert state_problems(sandbox.state(), WRITES) == []
+    assert len(result.events("op.finished")) == len(WRITES) + 1
+
+
+async def test_resume_skips_what_is_done(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """A second run with --resume on the same audit log sends no finished row again."""
+    sandbox = await start_sandbox()
+    log = tmp_path / "job-audit.jsonl"
+    await run(WRITES[:6], tmp_path, sandbox.base_url, sandbox.token, audit=log, audit_log=str(log))
+    result = await run(
+        WRITES,
+        tmp_path,
+        sandbox.base_url,
+        sandbox.token,
+        audit=log,
+        audit_log=str(log),
+        resume=True,
+    )
+    assert result.code == ExitCode.OK, result.err
+    skipped = [r["reason"] for r in result.events("op.finished") if r["outcome"] == "skipped"]
+    assert skipped == ["resumed"] * 6
+    assert result.events("run.started")[0]["resumed"] is True
+    assert_consistent(result, sandbox, WRITES)
+
+
+async def test_shards_split_the_job(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """--shard 1/2 and 2/2 each do their own rows; together every row exactly once."""
+    sandbox = await start_sandbox()
+    first = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, shard="1/2")
+    second = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, shard="2/2")
+    rows = [r["row"] for r in first.events("op.finished") + second.events("op.finished")]
+    assert sorted(rows) == sorted(set(rows))
+    assert len(rows) == len(ROWS)
+    assert first.events("op.finished")
+    assert second.events("op.finished")
+    assert state_problems(sandbox.state(), ROWS) == []
+
+
+async def test_lock_held_sends_nothing(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """While another run holds the job's lock: exit 4, not one request."""
+    sandbox = await start_sandbox()
+    log = tmp_path / "job-audit.jsonl"
+    with JobLock(lock_path_for(log)):
+        result = await run(
+            ROWS, tmp_path, sandbox.base_url, sandbox.token, audit=log, audit_log=str(log)
+        )
+    assert result.code == ExitCode.LOCKED
+    assert sandbox.stats().requests_total == 0
+
+
+async def test_max_destructive_refuses(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """More destructive rows than --max-destructive: exit 2, not one request."""
+    sandbox = await start_sandbox()
+    result = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, max_destructive="3")
+    assert result.code == ExitCode.INVALID
+    assert "max-destructive" in result.err
+    assert sandbox.stats().requests_total == 0
