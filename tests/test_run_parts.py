@@ -1,0 +1,132 @@
+"""The runner's small pure parts: refusal guard, exit codes, progress, summary, plan."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+from tenacity import AsyncRetrying
+
+from batch.audit.records import Outcome
+from batch.exit_codes import ExitCode
+from batch.plan import describe, destructive_count, estimate_seconds
+from batch.progress import Progress, format_duration
+from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.run_settings import resolve_settings
+from batch.runner import RunTotals, StopReason, WriteRefusalGuard
+from batch.selection import Survey
+from batch.summary import render_summary
+from tests.fake_clock import FakeClock
+
+F, S = Outcome.FAILED, Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("planned", "results", "trips_at"),
+    [
+        (100, [(403, F)] * 5, 5),
+        (100, [(403, F)] * 4 + [(204, S)], None),
+        (100, [(204, S)] + [(403, F)] * 10, None),
+        (100, [(403, F), (404, F), (403, F), (403, F), (403, F)], None),
+        (3, [(403, F)] * 3, 3),
+        (100, [(403, F)] * 10, 5),
+    ],
+)
+def test_refusal_guard(
+    planned: int, results: list[tuple[int, Outcome]], trips_at: int | None
+) -> None:
+    """Only when the first min(5, writes) results are all 403 does the run stop."""
+    guard = WriteRefusalGuard(planned)
+    trips = [n for n, (status, outcome) in enumerate(results, 1) if guard.observe(status, outcome)]
+    assert trips == ([trips_at] if trips_at else [])
+
+
+@pytest.mark.parametrize(
+    ("counts", "stop", "code"),
+    [
+        ({"succeeded": 3, "already_done": 1, "skipped": 2}, None, ExitCode.OK),
+        ({"succeeded": 3, "failed": 1}, None, ExitCode.FAILED),
+        ({"succeeded": 3, "skipped": 2}, StopReason.DEADLINE, ExitCode.FAILED),
+        ({"failed": 5, "skipped": 9}, StopReason.AUTH, ExitCode.AUTH),
+        ({"failed": 1, "skipped": 9}, StopReason.INTERRUPTED, ExitCode.INTERRUPTED),
+    ],
+)
+def test_exit_codes(counts: dict[str, int], stop: StopReason | None, code: ExitCode) -> None:
+    """Interrupt beats auth beats failures/deadline beats success."""
+    assert RunTotals(counts=Counter(counts), stop_reason=stop).exit_code is code
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (42.4, "42s"), (185, "3m05s"), (3720, "1h02m"), (-5, "0s")]
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    """Durations read like a clock, short enough for a progress line."""
+    assert format_duration(seconds) == text
+
+
+def test_progress_line() -> None:
+    """The line shows done/total, rate, ETA, failures and throttling."""
+    clock = FakeClock()
+    progress = Progress(10, io.StringIO(), live=False, clock=clock, throttled=lambda: 2)
+    for outcome in (S, S, S, F):
+        progress.row_done(outcome)
+    clock.time += 2.0
+    line = progress.line()
+    assert "4/10" in line
+    assert "2.0 rows/s" in line
+    assert "ETA 3s" in line
+    assert "failed 1" in line
+    assert "throttled 2" in line
+
+
+def test_summary_table() -> None:
+    """Totals per outcome and per op, traffic, elapsed and the audit log's path."""
+    text = render_summary(
+        Counter({"succeeded": 2, "failed": 1}),
+        {"cancel": Counter({"succeeded": 2}), "get-session": Counter({"failed": 1})},
+        requests=5,
+        throttled=1,
+        elapsed=3.25,
+        audit_log=Path("a.jsonl"),
+        exit_code=1,
+    )
+    assert "cancel" in text
+    assert "throttled (429): 1" in text
+    assert "audit log: a.jsonl" in text
+    assert "elapsed: 3.2s" in text or "elapsed: 3.3s" in text
+
+
+def test_plan_counts_and_estimate() -> None:
+    """Destructive rows exclude reads; the estimate paces reads and writes separately."""
+    survey = Survey(
+        rows=60,
+        to_send={"cancel": 45, "get-session": 10},
+        skipped={"duplicate": 5},
+        first_write=None,
+    )
+    settings = resolve_settings({}, {})
+    assert destructive_count(survey) == 45
+    assert estimate_seconds(survey, settings) == pytest.approx(60.0)
+    text = describe(survey, settings)
+    assert "skipped: duplicate" in text
+    assert "at least 1m00s" in text
+
+
+async def test_retries_are_logged_as_structured_events() -> None:
+    """Each retry is one `retry` event with retry_num, wait_for and caused_by."""
+    clock = FakeClock()
+    kwargs = tenacity_kwargs(RetryPolicy(max_attempts=3), sleep=clock.sleep)
+
+    async def always_throttled() -> None:
+        async for attempt in AsyncRetrying(**kwargs):
+            with attempt:
+                raise Retryable("HTTP 429 TooManyRequests", retry_after=1.5)
+
+    with capture_logs() as logs, pytest.raises(Retryable):
+        await always_throttled()
+    retries = [log for log in logs if log["event"] == "retry"]
+    assert [(log["retry_num"], log["wait_for"]) for log in retries] == [(1, 1.5), (2, 1.5)]
+    assert retries[0]["caused_by"] == "HTTP 429 TooManyRequests"
