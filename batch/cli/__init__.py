@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from batch import __version__
-from batch.cli import login_cmd, logout_cmd, report_cmd, validate_cmd, whoami_cmd
+from batch.cli import login_cmd, logout_cmd, plan_cmd, report_cmd, validate_cmd, whoami_cmd
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     validate_cmd,
+    plan_cmd,
     report_cmd,
     login_cmd,
     logout_cmd,
