@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from batch import __version__
-from batch.cli import login_cmd, logout_cmd, plan_cmd, report_cmd, validate_cmd, whoami_cmd
+from batch.cli import (
+    login_cmd,
+    logout_cmd,
+    plan_cmd,
+    report_cmd,
+    sandbox_cmd,
+    validate_cmd,
+    whoami_cmd,
+)
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 
@@ -21,6 +29,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     validate_cmd,
     plan_cmd,
     report_cmd,
+    sandbox_cmd,
     login_cmd,
     logout_cmd,
     whoami_cmd,

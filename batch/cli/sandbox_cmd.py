@@ -1,0 +1,179 @@
+"""`graph-batch sandbox`: run the local Graph emulator, or generate a world and manifest for it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from batch.errors import UsageError
+from batch.exit_codes import ExitCode
+from batch.operations import FIELD_NAMES
+from batch.sandbox import FaultConfig, SandboxConfig, World, generate_world, serve
+from batch.sandbox.app import is_loopback
+from batch.settings import RateLimit
+
+DEFAULT_HOST = "127.0.0.1"
+HOST_VARIABLE = "GRAPH_BATCH_SANDBOX_HOST"
+
+
+def register(subparsers: Any) -> None:
+    """Add the `sandbox` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="run a local Graph emulator to rehearse a job safely",
+        description=(
+            "Serve a local emulator of the Graph virtual-events endpoints (with throttling and "
+            "optional faults) so a job can be rehearsed before it touches a real tenant; or, "
+            "with --generate, write a world file and a matching manifest."
+        ),
+    )
+    parser.add_argument("--world", type=Path, help="world file (YAML) to serve")
+    parser.add_argument(
+        "--host", help=f"address to bind (default {DEFAULT_HOST}; other addresses need this flag)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: pick a free one)")
+    parser.add_argument("--write-limit", default="15/30s", help="writes per window (15/30s)")
+    parser.add_argument("--read-limit", default="750/30s", help="reads per window (750/30s)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND=PROB",
+        help="inject a fault: 500, 503, 503-retry-after, 504, 504-retry-after, drop-before, "
+        "drop-after, slow, bad-json (repeatable)",
+    )
+    parser.add_argument(
+        "--fault-class", choices=("read", "write"), help="faults only for this class"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for faults and shuffling")
+    parser.add_argument(
+        "--retry-after-format", choices=("seconds", "fractional", "http-date"), default="seconds"
+    )
+    parser.add_argument("--recancel-status", type=int, choices=(204, 400, 409), default=400)
+    parser.add_argument(
+        "--not-found-code", choices=("NotFound", "itemNotFound"), default="NotFound"
+    )
+    parser.add_argument(
+        "--no-count-rejected",
+        action="store_true",
+        help="429-rejected requests do not take a slot in the window",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added per request")
+    parser.add_argument(
+        "--latency-jitter-ms", type=float, default=0.0, help="uniform extra latency"
+    )
+    parser.add_argument("--slow-ms", type=float, default=800.0, help="base delay of a `slow` fault")
+    parser.add_argument(
+        "--fault-retry-after", type=int, default=2, help="Retry-After seconds on 503/504 faults"
+    )
+    parser.add_argument("--generate", type=int, metavar="N", help="write a world and N operations")
+    parser.add_argument("--out", type=Path, help="directory for --generate output")
+    parser.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Generate, or serve until Ctrl-C / SIGTERM."""
+    if args.generate is not None:
+        return _generate(args)
+    if args.world is None:
+        raise UsageError("sandbox needs --world FILE (or --generate N --out DIR)")
+    world = World.load(args.world)
+    config = build_config(args)
+    host = resolve_host(args.host, os.environ.get(HOST_VARIABLE))
+    if not _is_loopback_host(host):
+        print(
+            f"graph-batch: warning: binding {host}: the sandbox API is reachable from other "
+            "machines (control endpoints stay loopback-only)",
+            file=sys.stderr,
+        )
+    asyncio.run(_serve(world, config, host, args.port))
+    return int(ExitCode.OK)
+
+
+def resolve_host(flag: str | None, environment: str | None) -> str:
+    """The address to bind: `--host` wins; a non-loopback address must come from `--host`."""
+    if flag is not None:
+        return flag
+    host = environment or DEFAULT_HOST
+    if not _is_loopback_host(host):
+        raise UsageError(
+            f"refusing to bind non-loopback address {host} from {HOST_VARIABLE}; "
+            f"pass --host {host} explicitly to expose the sandbox"
+        )
+    return host
+
+
+def _is_loopback_host(host: str) -> bool:
+    return host == "localhost" or is_loopback(host)
+
+
+def build_config(args: argparse.Namespace) -> SandboxConfig:
+    """The SandboxConfig the flags describe; bad values become a UsageError."""
+    try:
+        faults = FaultConfig.parse(
+            args.fault,
+            only_class=args.fault_class,
+            slow_ms=args.slow_ms,
+            retry_after_seconds=args.fault_retry_after,
+        )
+        return SandboxConfig(
+            write_limit=RateLimit.parse(args.write_limit),
+            read_limit=RateLimit.parse(args.read_limit),
+            retry_after_format=args.retry_after_format,
+            recancel_status=args.recancel_status,
+            not_found_code=args.not_found_code,
+            count_rejected=not args.no_count_rejected,
+            faults=faults,
+            seed=args.seed,
+            latency_ms=args.latency_ms,
+            latency_jitter_ms=args.latency_jitter_ms,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise UsageError(f"sandbox: {exc}") from exc
+
+
+async def _serve(world: World, config: SandboxConfig, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with serve(world, config, host=host, port=port) as sandbox:
+            print(f"sandbox listening on {sandbox.base_url}")
+            print(f"API root: {sandbox.api_root}")
+            print(f"export GRAPH_BASE_URL={sandbox.api_root}")
+            print(f"export GRAPH_ACCESS_TOKEN={sandbox.token}")
+            print("Ctrl-C to stop.", flush=True)
+            await stop.wait()
+    except OSError as exc:
+        raise UsageError(f"sandbox cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    print("sandbox stopped.", flush=True)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    if args.out is None:
+        raise UsageError("--generate needs --out DIR")
+    if args.generate < 0:
+        raise UsageError("--generate needs a count of 0 or more")
+    world, rows = generate_world(args.generate, args.seed)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "world.yaml").write_text(world.dump_yaml(), encoding="utf-8")
+        with (args.out / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(FIELD_NAMES))
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+    print(
+        f"wrote {args.out / 'world.yaml'} and {args.out / 'manifest.csv'} ({len(rows)} operations)"
+    )
+    return int(ExitCode.OK)

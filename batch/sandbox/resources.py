@@ -1,0 +1,167 @@
+"""What each virtual-events endpoint does to the tenant: pure state changes returning Answers.
+
+Authentication, throttling and faults happen before these run (see `engine.py`); here a request
+is already admitted and only the resource semantics remain. Every applied mutation is counted
+per target so a test can prove nothing was applied twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from batch.sandbox.answers import NO_CONTENT, Answer
+from batch.sandbox.config import SandboxConfig
+from batch.sandbox.routing import Resource, Route
+from batch.sandbox.tenant import EventState, RegistrationState, Tenant, session_to_graph
+from batch.sandbox.tokens import TokenRecord
+
+
+@dataclass(frozen=True)
+class Call:
+    """An admitted request: where it goes, who asks, and where mutations are counted."""
+
+    route: Route
+    caller: TokenRecord
+    tenant: Tenant
+    config: SandboxConfig
+    applied: Counter[str]
+
+
+def _not_found(call: Call, what: str, ident: str) -> Answer:
+    return Answer.error(404, call.config.not_found_code, f"The {what} '{ident}' was not found.")
+
+
+def _event(call: Call) -> EventState | Answer:
+    event = call.tenant.events.get((call.route.collection, call.route.event_id))
+    return event or _not_found(call, "virtual event", call.route.event_id)
+
+
+def _registration(call: Call) -> tuple[EventState, RegistrationState] | Answer:
+    event = _event(call)
+    if isinstance(event, Answer):
+        return event
+    key = call.route.registration
+    registration = None if key is None else event.find_registration(key)
+    if registration is None:
+        ident = "" if key is None else f"{key.by}={key.value}"
+        return _not_found(call, "registration", ident)
+    return event, registration
+
+
+def _recancel(call: Call, what: str) -> Answer:
+    status = call.config.recancel_status
+    if status == 204:
+        return NO_CONTENT
+    code = "BadRequest" if status == 400 else "Conflict"
+    return Answer.error(status, code, f"The {what} has already been canceled.")
+
+
+def get_event(call: Call) -> Answer:
+    """`GET .../{webinars|townhalls}/{id}`."""
+    event = _event(call)
+    return event if isinstance(event, Answer) else Answer(200, event.to_graph())
+
+
+def cancel_event(call: Call) -> Answer:
+    """`POST .../{id}/cancel`: organizer's delegated token only; a re-cancel is configurable."""
+    event = _event(call)
+    if isinstance(event, Answer):
+        return event
+    if call.caller.app_only:
+        return Answer.error(
+            403, "Forbidden", "Application permissions are not supported for this operation."
+        )
+    organizer = event.spec.organizer
+    if organizer is not None and organizer.lower() != call.caller.upn.lower():
+        return Answer.error(403, "Forbidden", "Only the organizer can cancel this event.")
+    if event.status == "canceled":
+        return _recancel(call, "event")
+    event.status = "canceled"
+    call.applied[f"cancel:{event.collection}/{event.spec.id}"] += 1
+    return NO_CONTENT
+
+
+def list_event_sessions(call: Call) -> Answer:
+    """`GET .../{id}/sessions`."""
+    event = _event(call)
+    if isinstance(event, Answer):
+        return event
+    return Answer(200, {"value": [session_to_graph(s) for s in event.spec.sessions]})
+
+
+def get_session(call: Call) -> Answer:
+    """`GET .../{id}/sessions/{sessionId}`."""
+    event = _event(call)
+    if isinstance(event, Answer):
+        return event
+    session = event.sessions.get(call.route.session_id or "")
+    if session is None:
+        return _not_found(call, "session", call.route.session_id or "")
+    return Answer(200, session_to_graph(session))
+
+
+def list_registrations(call: Call) -> Answer:
+    """`GET .../{id}/registrations`."""
+    event = _event(call)
+    if isinstance(event, Answer):
+        return event
+    return Answer(200, {"value": [r.to_graph() for r in event.registrations.values()]})
+
+
+def get_registration(call: Call) -> Answer:
+    """`GET .../registrations/{id}` or `registrations(email='...')`."""
+    found = _registration(call)
+    return found if isinstance(found, Answer) else Answer(200, found[1].to_graph())
+
+
+def cancel_registration(call: Call) -> Answer:
+    """`POST .../registrations/{id}/cancel`; a re-cancel answers like an event re-cancel."""
+    found = _registration(call)
+    if isinstance(found, Answer):
+        return found
+    event, registration = found
+    if registration.status == "canceled":
+        return _recancel(call, "registration")
+    registration.status = "canceled"
+    call.applied[f"cancel-registration:{event.spec.id}/{registration.spec.id}"] += 1
+    return NO_CONTENT
+
+
+def list_registration_sessions(call: Call) -> Answer:
+    """`GET .../registrations/{id}/sessions`."""
+    found = _registration(call)
+    if isinstance(found, Answer):
+        return found
+    event, registration = found
+    sessions = event.sessions
+    return Answer(200, {"value": [session_to_graph(sessions[s]) for s in registration.sessions]})
+
+
+def remove_session(call: Call) -> Answer:
+    """`DELETE .../registrations/{id}/sessions/{sessionId}/$ref`; 404 if not on the registration."""
+    found = _registration(call)
+    if isinstance(found, Answer):
+        return found
+    event, registration = found
+    session_id = call.route.session_id or ""
+    if session_id not in registration.sessions:
+        return _not_found(call, "session reference", session_id)
+    registration.sessions.remove(session_id)
+    call.applied[f"remove-session:{event.spec.id}/{registration.spec.id}/{session_id}"] += 1
+    return NO_CONTENT
+
+
+HANDLERS: dict[Resource, Callable[[Call], Answer]] = {
+    Resource.EVENT: get_event,
+    Resource.CANCEL_EVENT: cancel_event,
+    Resource.EVENT_SESSIONS: list_event_sessions,
+    Resource.SESSION: get_session,
+    Resource.REGISTRATIONS: list_registrations,
+    Resource.REGISTRATION: get_registration,
+    Resource.CANCEL_REGISTRATION: cancel_registration,
+    Resource.REGISTRATION_SESSIONS: list_registration_sessions,
+    Resource.SESSION_REF: remove_session,
+}
+"""The handler of every resource the router knows."""
