@@ -114,15 +114,24 @@ class _Base(BaseModel):
         return operation_key(op, self.target)
 
 
-class _RegistrationMixin(BaseModel):
+class _RegistrationOp(_Base):
+    """An operation on one registration, addressed by id or by email."""
+
     registration_id: GraphId | None = None
     registration_email: EmailStr | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_registration_key(self) -> _RegistrationMixin:
+    def _exactly_one_registration_key(self) -> _RegistrationOp:
         if (self.registration_id is None) == (self.registration_email is None):
             raise ValueError("give exactly one of registration_id or registration_email")
         return self
+
+    @property
+    def registration_path(self) -> str:
+        """Path of the registration this operation changes."""
+        return registration_path(
+            self.event_type, self.event_id, self.registration_id, self.registration_email
+        )
 
 
 class Cancel(_Base):
@@ -136,7 +145,7 @@ class Cancel(_Base):
         return f"{event_path(self.event_type, self.event_id)}/cancel"
 
 
-class RemoveSession(_Base, _RegistrationMixin):
+class RemoveSession(_RegistrationOp):
     """Remove a session from a registration (`DELETE .../sessions/{id}/$ref`)."""
 
     op: Literal["remove-session"] = "remove-session"
@@ -144,29 +153,15 @@ class RemoveSession(_Base, _RegistrationMixin):
     session_id: GraphId
 
     @property
-    def registration_path(self) -> str:
-        """Path of the registration whose sessions this operation changes."""
-        return registration_path(
-            self.event_type, self.event_id, self.registration_id, self.registration_email
-        )
-
-    @property
     def path(self) -> str:
         return f"{self.registration_path}/sessions/{segment(self.session_id)}/$ref"
 
 
-class CancelRegistration(_Base, _RegistrationMixin):
+class CancelRegistration(_RegistrationOp):
     """Cancel a registration (`POST .../registrations/{id}/cancel`)."""
 
     op: Literal["cancel-registration"] = "cancel-registration"
     method = "POST"
-
-    @property
-    def registration_path(self) -> str:
-        """Path of the registration this operation cancels."""
-        return registration_path(
-            self.event_type, self.event_id, self.registration_id, self.registration_email
-        )
 
     @property
     def path(self) -> str:

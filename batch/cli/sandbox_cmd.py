@@ -149,7 +149,7 @@ async def _serve(world: World, config: SandboxConfig, host: str, port: int) -> N
         async with serve(world, config, host=host, port=port) as sandbox:
             print(f"sandbox listening on {sandbox.base_url}")
             print(f"API root: {sandbox.api_root}")
-            print(f"export GRAPH_BASE_URL={sandbox.api_root}")
+            print(f"export GRAPH_BATCH_BASE_URL={sandbox.base_url}")
             print(f"export GRAPH_ACCESS_TOKEN={sandbox.token}")
             print("Ctrl-C to stop.", flush=True)
             await stop.wait()
