@@ -39,12 +39,19 @@ class MonotonicClock:
         await asyncio.sleep(max(0.0, seconds))
 
 
+def safety_margin(limit: RateLimit) -> float:
+    """Extra spacing past the window (~1% of it): Graph's window starts when a request
+    arrives, ours when it leaves, and a queued first burst arrives late."""
+    return min(0.25, max(0.002, limit.per_seconds * 0.01))
+
+
 class SlidingWindow:
     """Admits at most `limit.count` sends in any `limit.per_seconds`; waiters go in FIFO order."""
 
-    def __init__(self, limit: RateLimit, clock: Clock) -> None:
+    def __init__(self, limit: RateLimit, clock: Clock, margin: float | None = None) -> None:
         self.limit = limit
         self._clock = clock
+        self._margin = safety_margin(limit) if margin is None else margin
         self._sends: deque[float] = deque(maxlen=limit.count)
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -56,7 +63,7 @@ class SlidingWindow:
     def _next_allowed(self) -> float:
         allowed = self._paused_until
         if len(self._sends) == self.limit.count:
-            allowed = max(allowed, self._sends[0] + self.limit.per_seconds)
+            allowed = max(allowed, self._sends[0] + self.limit.per_seconds + self._margin)
         return allowed
 
     async def acquire(self) -> None:
