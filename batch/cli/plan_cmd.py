@@ -109,7 +109,7 @@ def handle(args: argparse.Namespace) -> int:
         return int(ExitCode.INVALID)
     settings = _settings(args, validation)
     tally = asyncio.run(_plan(args, validation, settings))
-    print(render_summary(tally, settings.write_limit))
+    print(render_summary(tally, settings.write_limit, validation.file))
     if args.out is not None:
         print(
             f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "

@@ -10,6 +10,9 @@ from batch.operations import OP_NAMES
 from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
 from batch.settings import RateLimit
 
+MAX_LISTED = 20
+"""The summary lists at most this many rows that need attention (plan.json has them all)."""
+
 
 @dataclass
 class PlanTally:
@@ -17,11 +20,15 @@ class PlanTally:
 
     counts: Counter[Classification] = field(default_factory=Counter)
     by_op: dict[str, Counter[Classification]] = field(default_factory=dict)
+    attention: list[PlanRow] = field(default_factory=list)
+    """The first `MAX_LISTED` rows that are not-found, forbidden or error."""
 
     def add(self, row: PlanRow) -> None:
         """Count one row."""
         self.counts[row.classification] += 1
         self.by_op.setdefault(row.op, Counter())[row.classification] += 1
+        if row.classification in NEEDS_ATTENTION and len(self.attention) < MAX_LISTED:
+            self.attention.append(row)
 
     @property
     def total(self) -> int:
@@ -69,8 +76,15 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-def render_summary(tally: PlanTally, write_limit: RateLimit) -> str:
-    """A table of rows per op and classification, totals, and the run's estimated time."""
+def describe_row(row: PlanRow, manifest: str) -> str:
+    """`FILE:LINE: op classification (detail; HTTP status code)` for one row."""
+    answer = " ".join(str(part) for part in (row.status, row.error_code) if part is not None)
+    why = "; ".join(part for part in (row.detail, answer and f"HTTP {answer}") if part)
+    return f"{manifest}:{row.line}: {row.op} {row.classification.value} ({why})"
+
+
+def render_summary(tally: PlanTally, write_limit: RateLimit, manifest: str = "") -> str:
+    """Rows per op and classification, rows needing attention, and the run's estimated time."""
     columns = list(Classification)
     width = max(len(c.value) for c in columns)
     header = f"{'op':<20}" + "".join(f"{c.value:>{width + 2}}" for c in columns)
@@ -80,6 +94,12 @@ def render_summary(tally: PlanTally, write_limit: RateLimit) -> str:
         counts = tally.by_op[op]
         lines.append(f"{op:<20}" + "".join(f"{counts[c]:>{width + 2},}" for c in columns))
     lines.append(f"{'total':<20}" + "".join(f"{tally.counts[c]:>{width + 2},}" for c in columns))
+    if tally.attention:
+        lines += ["", "Rows that need attention:"]
+        lines += [f"  {describe_row(row, manifest)}" for row in tally.attention]
+        hidden = sum(tally.counts[c] for c in NEEDS_ATTENTION) - len(tally.attention)
+        if hidden:
+            lines.append(f"  ... and {hidden:,} more (see the plan file)")
     writes = tally.will_apply_writes
     seconds = estimated_write_seconds(writes, write_limit)
     lines.append("")
