@@ -1,7 +1,7 @@
 """The aiohttp implementation of `Reader`: paced, authenticated, retried GETs.
 
 Small on purpose, for `plan` only; fold it into the runner's Graph client once that is on main.
-Retried: 429/503/504 (honouring `Retry-After`, clamped) and transport failures, at most
+Retried: 429/500/502/503/504 (honouring `Retry-After`, clamped) and transport failures, at most
 `max_attempts` times. A 401 gets one fresh token and one more try. Paths arrive already
 percent-encoded and go out as they are (`URL(..., encoded=True)`), never re-quoted.
 """
@@ -30,7 +30,8 @@ from batch.errors import UsageError
 from batch.planning.reader import ReadResult
 from batch.planning.window import Clock, SlidingWindow
 
-RETRY_STATUSES = frozenset({429, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""Graph's transient answers, plus 500/502 front-end blips: a GET is always safe to repeat."""
 
 
 @dataclass(frozen=True)
