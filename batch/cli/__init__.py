@@ -16,6 +16,7 @@ from batch import __version__
 from batch.cli import (
     login_cmd,
     logout_cmd,
+    plan_cmd,
     report_cmd,
     run_cmd,
     sandbox_cmd,
@@ -27,6 +28,7 @@ from batch.exit_codes import ExitCode
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     validate_cmd,
+    plan_cmd,
     run_cmd,
     report_cmd,
     sandbox_cmd,

@@ -1,0 +1,118 @@
+"""`graph-batch plan MANIFEST`: what a run would do, from reads only; nothing is changed.
+
+Exit 0 when every row will apply or is already done, 1 when any row is not-found, forbidden or
+error (look before running), 2 for an invalid manifest or usage, 3 when the token is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from batch.auth.clouds import graph_base_url_for
+from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.validate_cmd import listed, summary
+from batch.exit_codes import ExitCode
+from batch.manifest import Validation, validate_manifest
+from batch.planning.service import make_plan
+from batch.planning.settings import PlanSettings, resolve_plan_settings
+from batch.planning.tally import PlanTally, render_summary
+from batch.settings import RateLimit
+
+
+def _rate(text: str) -> RateLimit:
+    try:
+        return RateLimit.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `plan` subcommand."""
+    parser = subparsers.add_parser(
+        "plan",
+        help="read each row's target and show what a run would do (changes nothing)",
+        description=(
+            "Read the current state of every row's target (GETs only, paced under the read "
+            "limit) and classify each row: will-apply, already-done, not-found, forbidden or "
+            "error. Prints a summary and the estimated run time; --out writes plan.json for "
+            "review and for `run --plan`. Exit 0 when every row will apply or is already done, "
+            "1 when any needs attention, 2 invalid manifest/usage, 3 token refused."
+        ),
+    )
+    parser.add_argument("manifest", type=Path, metavar="MANIFEST", help=".csv, .yaml or .yml")
+    parser.add_argument(
+        "--out", type=Path, metavar="PATH", help="write the plan here (e.g. plan.json)"
+    )
+    parser.add_argument(
+        "--base-url",
+        help="Graph root URL (default https://graph.microsoft.com; env GRAPH_BATCH_BASE_URL)",
+    )
+    parser.add_argument("--api-version", choices=("v1.0", "beta"), help="(default v1.0)")
+    parser.add_argument(
+        "--read-limit",
+        type=_rate,
+        metavar="N/Ts",
+        help="pace reads: at most N in any T s (750/30s)",
+    )
+    parser.add_argument(
+        "--write-limit",
+        type=_rate,
+        metavar="N/Ts",
+        help="the run's write limit, for the time estimate (15/30s)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, metavar="N", help="reads in flight at once (default 8)"
+    )
+    add_auth_arguments(parser)
+    parser.set_defaults(func=handle)
+
+
+def _report_invalid(validation: Validation) -> None:
+    for problem in listed(validation):
+        print(problem, file=sys.stderr)
+    print(summary(validation), file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
+    cli = {
+        "base_url": args.base_url,
+        "api_version": args.api_version,
+        "read_limit": args.read_limit,
+        "write_limit": args.write_limit,
+        "concurrency": args.concurrency,
+    }
+    cloud = resolve_cloud(args.cloud, os.environ, validation.settings)
+    return resolve_plan_settings(
+        cli, os.environ, validation.settings, default_base_url=graph_base_url_for(cloud)
+    )
+
+
+async def _plan(
+    args: argparse.Namespace, validation: Validation, settings: PlanSettings
+) -> PlanTally:
+    tokens = token_source_from_args(args, validation.settings)
+    try:
+        return await make_plan(validation, settings, tokens, out=args.out)
+    finally:
+        await tokens.close()
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Validate, plan, print the summary; the exit code says whether rows need attention."""
+    validation = validate_manifest(args.manifest)
+    if not validation.ok:
+        _report_invalid(validation)
+        return int(ExitCode.INVALID)
+    settings = _settings(args, validation)
+    tally = asyncio.run(_plan(args, validation, settings))
+    print(render_summary(tally, settings.write_limit, validation.file))
+    if args.out is not None:
+        print(
+            f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "
+            f"--plan {args.out}"
+        )
+    return int(ExitCode.FAILED if tally.needs_attention else ExitCode.OK)

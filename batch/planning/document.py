@@ -1,0 +1,129 @@
+"""plan.json: the versioned, reviewable record of a plan, written row by row.
+
+One JSON object. Header fields first, then `rows` (one object per manifest row, in manifest
+order), then the totals; it is written to a temporary file as rows arrive and renamed into place
+at the end, so memory stays flat and a plan file that exists is always complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Literal, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from batch.planning.classify import Classification, PlanRow
+from batch.planning.tally import PlanTally, estimated_write_seconds
+from batch.settings import RateLimit
+
+PLAN_VERSION: Literal[1] = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PlanHeader(_Model):
+    """What was planned, against what, when."""
+
+    plan_version: Literal[1] = PLAN_VERSION
+    manifest: str
+    manifest_sha256: str
+    created: datetime
+    base_url: str
+    api_version: str
+    read_limit: str
+    write_limit: str
+
+
+class PlanRowRecord(_Model):
+    """One manifest row in plan.json."""
+
+    index: int
+    line: int
+    op: str
+    target: dict[str, str]
+    key: str
+    classification: Classification
+    status: int | None = None
+    error_code: str | None = None
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, row: PlanRow) -> PlanRowRecord:
+        """The record of a planned row."""
+        return cls(**asdict(row))
+
+
+class PlanDocument(PlanHeader):
+    """A whole plan.json as read back."""
+
+    rows: list[PlanRowRecord]
+    counts: dict[str, int]
+    counts_by_op: dict[str, dict[str, int]]
+    will_apply_writes: int
+    estimated_write_seconds: float
+
+
+class PlanWriter:
+    """Streams a plan to `path` (atomically); `add` each row, then `finish` with the totals."""
+
+    def __init__(self, path: Path, header: PlanHeader) -> None:
+        self._path = path
+        self._header = header
+        self._file: IO[str] | None = None
+        self._rows = 0
+
+    def __enter__(self) -> Self:
+        directory = self._path.resolve().parent
+        handle, temp = tempfile.mkstemp(prefix=f".{self._path.name}.", dir=directory)
+        self._temp = Path(temp)
+        self._file = os.fdopen(handle, "w", encoding="utf-8")
+        head = self._header.model_dump_json()
+        self._file.write(head[:-1] + ',"rows":[\n')
+        return self
+
+    def add(self, row: PlanRow) -> None:
+        """Append one row."""
+        if self._file is None:
+            raise RuntimeError("PlanWriter used outside `with`")
+        self._file.write(
+            ("" if self._rows == 0 else ",\n") + PlanRowRecord.of(row).model_dump_json()
+        )
+        self._rows += 1
+
+    def finish(self, tally: PlanTally, write_limit: RateLimit) -> None:
+        """Write the totals and move the file into place."""
+        if self._file is None:
+            raise RuntimeError("PlanWriter used outside `with`")
+        totals = {
+            "counts": tally.counts_json(),
+            "counts_by_op": tally.by_op_json(),
+            "will_apply_writes": tally.will_apply_writes,
+            "estimated_write_seconds": estimated_write_seconds(
+                tally.will_apply_writes, write_limit
+            ),
+        }
+        self._file.write("\n]," + json.dumps(totals)[1:] + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        os.replace(self._temp, self._path)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:  # not finished: leave no half-written plan behind
+            self._file.close()
+            self._file = None
+            self._temp.unlink(missing_ok=True)

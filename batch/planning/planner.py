@@ -1,0 +1,86 @@
+"""Fan the manifest's reads out with bounded concurrency and hand back rows in manifest order.
+
+The first row is read alone: a token Graph refuses outright (401) stops the plan there, with one
+request sent, instead of filling a plan with thousands of `forbidden` rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from batch.errors import AuthError, GraphBatchError
+from batch.planning.classify import AnyOperation, PlanRow, classify, read_path
+from batch.planning.reader import Reader
+
+
+class _Location(Protocol):
+    @property
+    def line(self) -> int: ...
+
+
+class PlannableEntry(Protocol):
+    """What the planner needs of a manifest entry (`batch.manifest.Entry` has it)."""
+
+    @property
+    def index(self) -> int:
+        """0-based position among the manifest's operations."""
+        ...
+
+    @property
+    def location(self) -> _Location:
+        """Where the row is written; `.line` is what people see."""
+        ...
+
+    @property
+    def operation(self) -> AnyOperation:
+        """The validated operation."""
+        ...
+
+
+async def plan_row(entry: PlannableEntry, reader: Reader) -> PlanRow:
+    """Read what `entry` targets and classify it."""
+    result = await reader.get(read_path(entry.operation))
+    return classify(entry.index, entry.location.line, entry.operation, result)
+
+
+async def plan_rows(
+    entries: Iterable[PlannableEntry],
+    reader: Reader,
+    on_row: Callable[[PlanRow], None],
+    *,
+    concurrency: int,
+    refused: AuthError,
+) -> None:
+    """Plan every entry, calling `on_row` in manifest order; raise `refused` on a first 401."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    rows = iter(entries)
+    first = next(rows, None)
+    if first is None:
+        return
+    row = await plan_row(first, reader)
+    if row.status == 401:
+        raise refused
+    on_row(row)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def bounded(entry: PlannableEntry) -> PlanRow:
+        async with slots:
+            return await plan_row(entry, reader)
+
+    # A look-ahead window bounds how many finished rows wait for a slower earlier one.
+    window: deque[asyncio.Task[PlanRow]] = deque()
+    try:
+        async with asyncio.TaskGroup() as group:
+            for entry in rows:
+                window.append(group.create_task(bounded(entry)))
+                if len(window) >= concurrency * 4:
+                    on_row(await window.popleft())
+            while window:
+                on_row(await window.popleft())
+    except* GraphBatchError as failures:
+        # Expected failures (a credential that stops working) reach the CLI as themselves.
+        raise failures.exceptions[0] from None

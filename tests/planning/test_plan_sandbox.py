@@ -1,0 +1,96 @@
+"""`make_plan` end to end against the sandbox: every kind of row, reads only, plan.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from batch.auth.static_source import StaticTokenSource
+from batch.errors import AuthError
+from batch.manifest import validate_manifest
+from batch.planning import load_plan, load_plan_selection, make_plan
+from batch.planning.classify import Classification
+from batch.planning.settings import PlanSettings
+from batch.sandbox import Sandbox
+from tests.conftest import SandboxFactory
+from tests.planning.world import EVERY_KIND, PLAN_WORLD, READS_FOR_EVERY_KIND, write_manifest
+
+
+@pytest.fixture
+async def world_sandbox(sandbox_factory: SandboxFactory) -> Sandbox:
+    """The sandbox serving the every-kind world."""
+    return await sandbox_factory(world=PLAN_WORLD)
+
+
+async def plan(sandbox: Sandbox, manifest: Path, out: Path | None, token: str) -> object:
+    """Plan `manifest` against `sandbox` with `token`."""
+    settings = PlanSettings(base_url=sandbox.base_url, concurrency=3)
+    tokens = StaticTokenSource(token, source="test")
+    return await make_plan(validate_manifest(manifest), settings, tokens, out=out)
+
+
+async def test_every_kind_of_row(world_sandbox: Sandbox, tmp_path: Path) -> None:
+    """Each row gets its expected classification, in order, with its line, in plan.json."""
+    manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
+    out = tmp_path / "plan.json"
+    await plan(world_sandbox, manifest, out, world_sandbox.token)
+    document = load_plan(out)
+    assert [r.classification for r in document.rows] == [want for _, want in EVERY_KIND]
+    assert [r.line for r in document.rows] == list(range(2, 2 + len(EVERY_KIND)))
+    assert document.manifest_sha256 == validate_manifest(manifest).sha256
+    assert document.base_url == world_sandbox.base_url
+    assert document.counts == {
+        "will-apply": 6,
+        "already-done": 3,
+        "not-found": 4,
+        "forbidden": 0,
+        "error": 0,
+    }
+    assert document.will_apply_writes == 5
+    assert document.estimated_write_seconds == pytest.approx(10.0)
+    not_found = [r for r in document.rows if r.classification is Classification.NOT_FOUND]
+    assert all(r.status == 404 and r.error_code == "NotFound" for r in not_found)
+
+
+async def test_plan_sends_no_writes(world_sandbox: Sandbox, tmp_path: Path) -> None:
+    """Planning reads only: no POST/DELETE, no applied mutation, the world unchanged."""
+    manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
+    before = world_sandbox.state()
+    await plan(world_sandbox, manifest, None, world_sandbox.token)
+    stats = world_sandbox.stats()
+    assert stats.by_method == {"GET": READS_FOR_EVERY_KIND}
+    assert (stats.mutations_total, stats.applied) == (0, {})
+    assert world_sandbox.state() == before
+
+
+async def test_rows_on_one_target_share_one_read(world_sandbox: Sandbox, tmp_path: Path) -> None:
+    """Fifty rows reading one event cost one GET."""
+    rows = [{"op": "cancel", "event_id": EVERY_KIND[0][0]["event_id"]}] * 50
+    manifest = write_manifest(tmp_path / "job.csv", rows)
+    await plan(world_sandbox, manifest, None, world_sandbox.token)
+    assert world_sandbox.stats().requests_total == 1
+
+
+async def test_refused_token_stops_at_first_read(world_sandbox: Sandbox, tmp_path: Path) -> None:
+    """An unknown token: AuthError after one read (and its one refresh), no plan written."""
+    manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
+    out = tmp_path / "plan.json"
+    with pytest.raises(AuthError, match="refused"):
+        await plan(world_sandbox, manifest, out, "not-a-known-token")
+    assert world_sandbox.stats().requests_total == 2
+    assert not out.exists()
+    assert not any(path.name.startswith(".plan.json") for path in tmp_path.iterdir())  # noqa: ASYNC240
+
+
+async def test_selection_from_real_plan(world_sandbox: Sandbox, tmp_path: Path) -> None:
+    """`run --plan` selects exactly the will-apply rows, matching index and key."""
+    manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
+    out = tmp_path / "plan.json"
+    await plan(world_sandbox, manifest, out, world_sandbox.token)
+    selection = load_plan_selection(out, validate_manifest(manifest).sha256)
+    rows = load_plan(out).rows
+    wanted = [n for n, (_, want) in enumerate(EVERY_KIND) if want is Classification.WILL_APPLY]
+    assert [r.index for r in rows if selection.includes(r.index, r.key)] == wanted
+    assert len(selection) == len(wanted)
+    assert not selection.includes(0, rows[1].key)

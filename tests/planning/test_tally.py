@@ -1,0 +1,33 @@
+"""The summary: counts, the bounded list of rows needing attention, and the time estimate."""
+
+from __future__ import annotations
+
+import pytest
+
+from batch.operations import Cancel
+from batch.planning.classify import classify
+from batch.planning.reader import ReadResult
+from batch.planning.tally import MAX_LISTED, PlanTally, format_duration, render_summary
+from batch.settings import RateLimit
+
+
+def test_attention_list_is_bounded() -> None:
+    """Only the first rows needing attention are kept; the rest are counted."""
+    tally = PlanTally()
+    for n in range(MAX_LISTED + 5):
+        tally.add(classify(n, n + 2, Cancel(event_id=f"e{n}"), ReadResult(404, None, "NotFound")))
+    tally.add(classify(99, 200, Cancel(event_id="ok"), ReadResult(200, {"status": "draft"})))
+    text = render_summary(tally, RateLimit(count=1, per_seconds=1), "m.csv")
+    assert len(tally.attention) == MAX_LISTED
+    assert "m.csv:2: cancel not-found" in text
+    assert "... and 5 more (see the plan file)" in text
+    assert "1 write(s) would be sent; at 1/1s that takes about 1s." in text
+    assert tally.needs_attention
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (59.6, "1m 00s"), (200, "3m 20s"), (20000, "5h 33m")]
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    """Durations read as people say them."""
+    assert format_duration(seconds) == text
