@@ -22,7 +22,8 @@ from batch.jobctl.guard import check_max_destructive
 from batch.jobctl.resume import load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
-from batch.plan import describe, destructive_count, estimate_seconds, preview
+from batch.overview import describe, destructive_count, estimate_seconds, preview
+from batch.planning.selection import load_plan_selection
 from batch.retry_policy import RetryPolicy
 from batch.run_settings import RunSettings, resolve_settings
 from batch.selection import Selection, Survey, survey
@@ -107,7 +108,8 @@ def _selection(validation: Validation, settings: RunSettings) -> Selection:
             raise UsageError("--resume needs --audit-log: the log of the run to pick up from")
         done = load_finished_keys(settings.audit_log)
     shard = parse_shard(settings.shard) if settings.shard else None
-    return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done)
+    plan = load_plan_selection(settings.plan, validation.sha256) if settings.plan else None
+    return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)
 
 
 def _print_problems(validation: Validation, err: TextIO) -> None:

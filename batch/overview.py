@@ -1,4 +1,4 @@
-"""What a run is about to do, told before it does it: counts, time estimate, request preview."""
+"""The overview of a run before it starts: rows per op, time estimate, request preview."""
 
 from __future__ import annotations
 

@@ -89,6 +89,7 @@ class RunSettings(BaseModel):
     resume: bool = False
     failures_csv: Path | None = None
     lock_file: Path | None = None
+    plan: Path | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -1,9 +1,10 @@
 """Which rows of a manifest this run owns and which it will actually send.
 
 `--shard` decides ownership (rows of other shards get no record at all: they belong to another
-run's audit log); among owned rows, repeats of an earlier row and rows an earlier run already
-finished (`--resume`) are recorded `skipped`. A streaming `survey` counts what is left to send
-before anything is sent, for the plan, the confirmation and the pre-flight.
+run's audit log). Among owned rows, repeats of an earlier row, rows a reviewed `--plan` did not
+mark `will-apply`, and rows an earlier run already finished (`--resume`) are recorded
+`skipped`. A streaming `survey` counts what is left to send before anything is sent, for the
+overview, the confirmation and the pre-flight.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from batch.jobctl.resume import RESUMED_REASON, ResumeIndex
 from batch.jobctl.shard import Shard, in_shard
 from batch.manifest import Entry
 from batch.operations import RequestClass
+from batch.planning.selection import PlanSelection
 from batch.verify import AnyOperation
 
 DUPLICATE_REASON = "duplicate"
+NOT_IN_PLAN_REASON = "not-in-plan"
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,18 @@ class Selection:
     duplicates: frozenset[int] = frozenset()
     shard: Shard | None = None
     done: ResumeIndex | None = None
+    plan: PlanSelection | None = None
 
     def owned(self, entries: Iterable[Entry]) -> Iterator[Entry]:
         """The entries of this run's shard (all of them without `--shard`)."""
         return (e for e in entries if in_shard(e.operation.key, self.shard))
 
     def skip_reason(self, entry: Entry) -> str | None:
-        """Why an owned row is not sent (`duplicate`, `resumed`), or None to send it."""
+        """Why an owned row is not sent (`duplicate`, `not-in-plan`, `resumed`), or None."""
         if entry.index in self.duplicates:
             return DUPLICATE_REASON
+        if self.plan is not None and not self.plan.includes(entry.index, entry.operation.key):
+            return NOT_IN_PLAN_REASON
         if self.done is not None and self.done.is_done(entry.operation.key):
             return RESUMED_REASON
         return None

@@ -13,9 +13,13 @@ from typing import Any
 
 import pytest
 
+from batch.auth.static_source import StaticTokenSource
 from batch.exit_codes import ExitCode
 from batch.jobctl.lock import JobLock, lock_path_for
-from batch.rehearsal import state_problems
+from batch.manifest import validate_manifest
+from batch.planning import make_plan
+from batch.planning.settings import PlanSettings
+from batch.rehearsal import state_problems, write_yaml_job
 from batch.sandbox import Sandbox, World, generate_world
 from tests.conftest import SandboxFactory
 from tests.run_helpers import HUGE, FakeTokenSource, RunResult, run
@@ -355,4 +359,43 @@ async def test_max_destructive_refuses(start_sandbox: StartSandbox, tmp_path: Pa
     result = await run(ROWS, tmp_path, sandbox.base_url, sandbox.token, max_destructive="3")
     assert result.code == ExitCode.INVALID
     assert "max-destructive" in result.err
+    assert sandbox.stats().requests_total == 0
+
+
+async def test_run_exactly_the_plan(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """With --plan only will-apply rows are sent; the rest are skipped `not-in-plan`."""
+    sandbox = await start_sandbox()
+    ghost = {"op": "cancel", "event_type": "webinar", "event_id": "no-such-event"}
+    manifest = write_yaml_job([*WRITES, ghost], tmp_path / "job.yaml")
+    plan_file = tmp_path / "plan.json"
+    await make_plan(
+        validate_manifest(manifest),
+        PlanSettings(base_url=sandbox.base_url, read_limit=HUGE),
+        StaticTokenSource(sandbox.token, source="test"),
+        out=plan_file,
+    )
+    result = await run(manifest, tmp_path, sandbox.base_url, sandbox.token, plan=str(plan_file))
+    assert result.code == ExitCode.OK, result.err
+    skipped = [r for r in result.events("op.finished") if r["outcome"] == "skipped"]
+    assert [(r["target"]["event_id"], r["reason"]) for r in skipped] == [
+        ("no-such-event", "not-in-plan")
+    ]
+    assert state_problems(sandbox.state(), WRITES) == []
+
+
+async def test_stale_plan_is_refused(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """A plan made for other manifest bytes: exit 2, not one request."""
+    sandbox = await start_sandbox()
+    manifest = write_yaml_job(WRITES, tmp_path / "job.yaml")
+    plan_file = tmp_path / "plan.json"
+    await make_plan(
+        validate_manifest(manifest),
+        PlanSettings(base_url=sandbox.base_url, read_limit=HUGE),
+        StaticTokenSource(sandbox.token, source="test"),
+        out=plan_file,
+    )
+    sandbox.reset_stats()
+    write_yaml_job(WRITES[:-1], manifest)
+    result = await run(manifest, tmp_path, sandbox.base_url, sandbox.token, plan=str(plan_file))
+    assert result.code == ExitCode.INVALID
     assert sandbox.stats().requests_total == 0

@@ -12,7 +12,7 @@ from tenacity import AsyncRetrying
 
 from batch.audit.records import Outcome
 from batch.exit_codes import ExitCode
-from batch.plan import describe, destructive_count, estimate_seconds
+from batch.overview import describe, destructive_count, estimate_seconds
 from batch.progress import Progress, format_duration
 from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
 from batch.run_settings import resolve_settings

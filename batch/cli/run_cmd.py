@@ -75,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     jobctl.add_argument("--failures-csv", metavar="PATH", help="write failed rows as a manifest")
     jobctl.add_argument("--lock-file", metavar="PATH", help="lock file (default <audit-log>.lock)")
+    jobctl.add_argument(
+        "--plan", metavar="PLAN", help="send only the rows a reviewed plan.json will apply"
+    )
     add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 
