@@ -80,7 +80,13 @@ async def execute(
         with ExitStack() as stack:
             if settings.audit_log or settings.lock_file:
                 # A default audit log is unique per run, so a lock beside it would guard nothing.
-                stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
+                lock = stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
+                if lock.stale is not None:
+                    print(
+                        f"graph-batch: took over the stale lock {lock.path} left by "
+                        f"{lock.stale.describe()} (that run died without releasing it)",
+                        file=console.err,
+                    )
             audit = stack.enter_context(AuditWriter(audit_path))
             failures = None
             if settings.failures_csv is not None:
