@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 from tenacity import AsyncRetrying
 
@@ -125,6 +126,7 @@ async def test_retries_are_logged_as_structured_events() -> None:
             with attempt:
                 raise Retryable("HTTP 429 TooManyRequests", retry_after=1.5)
 
+    structlog.reset_defaults()  # whatever an earlier test configured, log at every level
     with capture_logs() as logs, pytest.raises(Retryable):
         await always_throttled()
     retries = [log for log in logs if log["event"] == "retry"]
