@@ -261,6 +261,8 @@ class Executor:
                 )
             except TransportError as exc:
                 answer = exc
+            else:
+                self._pace(request.request_class, answer)
         self._count(answer)
         result = (
             AttemptResult(answer.status, answer.error_code)
@@ -302,10 +304,16 @@ class Executor:
         retry_after = parse_retry_after(answer.header("Retry-After"))
         if retry_after is not None:
             retry_after = min(retry_after, self._policy.max_retry_after)
-            if answer.status in THROTTLE_STATUSES:
-                # Everyone in this class waits, or the next sends would be throttled too.
-                self._pacers[request_class].pause_for(retry_after)
         return Retryable(f"HTTP {answer.status} {answer.error_code or ''}".strip(), retry_after)
+
+    def _pace(self, request_class: RequestClass, answer: GraphResponse) -> None:
+        pacer = self._pacers[request_class]
+        retry_after = parse_retry_after(answer.header("Retry-After"))
+        if answer.status == 429 or (answer.status in THROTTLE_STATUSES and retry_after):
+            # Everyone in this class waits, or the next sends would be throttled too.
+            pacer.throttled(min(retry_after or 0.0, self._policy.max_retry_after))
+        else:
+            pacer.admitted()
 
 
 def _session_fields(body: Any) -> dict[str, str | None]:

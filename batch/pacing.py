@@ -54,6 +54,11 @@ class Pacer:
     sent: the server stamped it at some moment in between, so a new request sent a window
     after the oldest finish can never share a server-side window with it, whatever the network
     or event-loop jitter. Requests in flight hold a slot with no expiry yet.
+
+    After a throttling answer the class restarts slowly: once the pause is over one request
+    goes, and each answer let through allows one more in flight (1, 2, 3, ...), so a budget
+    someone else is using up is not hit with `concurrency` requests at once that would each be
+    refused (and each count against the limit). Another 429 starts over at one.
     """
 
     def __init__(self, limit: RateLimit, clock: Clock) -> None:
@@ -62,6 +67,8 @@ class Pacer:
         self._finished: deque[float] = deque()
         self._in_flight = 0
         self._paused_until = 0.0
+        self._ramp: int | None = None
+        """In-flight cap while recovering from throttling; None when not recovering."""
         self._slot_freed = asyncio.Event()
         # A lock keeps waiters in FIFO order, so no request starves behind later ones.
         self._lock = asyncio.Lock()
@@ -73,6 +80,8 @@ class Pacer:
         while self._finished and self._finished[0] <= window_start:
             self._finished.popleft()
         wait = self._paused_until - now
+        if self._ramp is not None and self._in_flight >= self._ramp:
+            return None
         if self._in_flight + len(self._finished) >= self.limit.count:
             if not self._finished:
                 return None
@@ -97,9 +106,17 @@ class Pacer:
             self._finished.append(self._clock.now())
             self._slot_freed.set()
 
-    def pause_for(self, seconds: float) -> None:
-        """Hold every request of this class for `seconds` from now (a Retry-After)."""
-        self._paused_until = max(self._paused_until, self._clock.now() + seconds)
+    def throttled(self, retry_after: float | None) -> None:
+        """A throttling answer: pause the class for `retry_after` seconds, then restart at one."""
+        self._ramp = 1
+        if retry_after is not None:
+            self._paused_until = max(self._paused_until, self._clock.now() + retry_after)
+
+    def admitted(self) -> None:
+        """An answer the server let through: one more request may be in flight."""
+        if self._ramp is not None:
+            self._ramp = self._ramp + 1 if self._ramp < self.limit.count else None
+            self._slot_freed.set()
 
     @property
     def paused_until(self) -> float:

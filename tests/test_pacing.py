@@ -84,7 +84,8 @@ async def test_pause_holds_everyone_until_it_ends() -> None:
     """A Retry-After pause delays the next sends of the class even with budget left."""
     clock = FakeClock()
     pacer = Pacer(RateLimit(count=100, per_seconds=1.0), clock)
-    pacer.pause_for(5.0)
+    pacer.throttled(5.0)
+    pacer.admitted()
     start = clock.now()
 
     async def send() -> float:
@@ -99,8 +100,8 @@ async def test_pause_never_shortens() -> None:
     """A shorter later pause does not cut an earlier longer one."""
     clock = FakeClock()
     pacer = Pacer(RateLimit(count=1, per_seconds=1.0), clock)
-    pacer.pause_for(10.0)
-    pacer.pause_for(1.0)
+    pacer.throttled(10.0)
+    pacer.throttled(1.0)
     assert pacer.paused_until == pytest.approx(clock.now() + 10.0)
 
 
@@ -111,3 +112,30 @@ async def test_pause_never_shortens() -> None:
 def test_estimated_seconds(count: int, limit: str, expected: float) -> None:
     """The estimate is the time after the first free window at the sustained rate."""
     assert estimated_seconds(count, RateLimit.parse(limit)) == pytest.approx(expected)
+
+
+async def test_after_throttling_restart_one_at_a_time() -> None:
+    """After a 429 one request is out; each admitted answer allows one more in flight."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimit(count=100, per_seconds=1.0), clock)
+    pacer.throttled(1.0)
+    most = 0
+    out = 0
+
+    async def send(*, refused: bool) -> None:
+        nonlocal most, out
+        async with pacer.slot():
+            out += 1
+            most = max(most, out)
+            await clock.sleep(0.1)
+            out -= 1
+            if refused:
+                pacer.throttled(0.5)
+            else:
+                pacer.admitted()
+
+    await send(refused=True)
+    await asyncio.gather(*(send(refused=False) for _ in range(3)))
+    assert most == 2  # one, then two: never all three at once
+    await asyncio.gather(*(send(refused=False) for _ in range(5)))
+    assert most == 4  # three admitted answers later the cap is four
