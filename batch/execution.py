@@ -20,7 +20,7 @@ from batch.audit.writer import AuditWriter
 from batch.auth.base import AccessToken, TokenSource
 from batch.console import Console
 from batch.errors import AuthError
-from batch.executor import Executor, TokenHolder, Traffic
+from batch.executor import Executor, Traffic
 from batch.graph_client import GraphClient
 from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
 from batch.jobctl.lock import JobLock, lock_path_for
@@ -33,6 +33,7 @@ from batch.run_settings import RunSettings
 from batch.runner import Runner, RunTotals, StopReason
 from batch.selection import Selection, Survey
 from batch.summary import render_summary
+from batch.token_holder import TokenHolder
 
 
 @dataclass(frozen=True)
