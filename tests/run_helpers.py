@@ -43,6 +43,14 @@ class FakeTokenSource:
         """Nothing to release."""
 
 
+class FakeTerminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        """Always: this stream stands in for a TTY."""
+        return True
+
+
 @dataclass
 class FixedCredentials:
     """Credentials for tests: always the given token source, public cloud."""
@@ -86,12 +94,14 @@ async def run(
     env: Mapping[str, str] | None = None,
     policy: RetryPolicy = FAST_RETRIES,
     audit: Path | None = None,
+    terminal_answer: str | None = None,
     **cli: object,
 ) -> RunResult:
     """Run a job (rows become a YAML job) as the CLI would; GraphBatchError -> its exit code.
 
     The audit log is a fresh tmp_path/audit.jsonl unless `audit` names one to append to;
-    the result holds the records of this run only.
+    the result holds the records of this run only. With `terminal_answer` stdin and stdout
+    pretend to be a terminal and the confirmation prompt reads that answer.
     """
     manifest = rows if isinstance(rows, Path) else write_yaml_job(rows, tmp_path / "job.yaml")
     if audit is None:
@@ -106,7 +116,12 @@ async def run(
         "quiet": True,
     } | cli
     source = FakeTokenSource([token]) if isinstance(token, str) else token
-    console = Console(out=io.StringIO(), err=io.StringIO(), inp=io.StringIO())
+    if terminal_answer is None:
+        console = Console(out=io.StringIO(), err=io.StringIO(), inp=io.StringIO())
+    else:
+        console = Console(
+            out=FakeTerminal(), err=io.StringIO(), inp=FakeTerminal(terminal_answer + "\n")
+        )
     try:
         code = await run_job_async(
             str(manifest),

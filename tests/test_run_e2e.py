@@ -402,3 +402,19 @@ async def test_stale_plan_is_refused(start_sandbox: StartSandbox, tmp_path: Path
     result = await run(manifest, tmp_path, sandbox.base_url, sandbox.token, plan=str(plan_file))
     assert result.code == ExitCode.INVALID
     assert sandbox.stats().requests_total == 0
+
+
+@pytest.mark.parametrize(("answer", "code"), [("y", ExitCode.OK), ("n", ExitCode.INVALID), ("", 2)])
+async def test_terminal_confirmation(
+    start_sandbox: StartSandbox, tmp_path: Path, answer: str, code: int
+) -> None:
+    """On a terminal a destructive run shows counts and time, asks, and obeys the answer."""
+    sandbox = await start_sandbox()
+    result = await run(
+        ROWS, tmp_path, sandbox.base_url, sandbox.token, yes=None, terminal_answer=answer
+    )
+    assert result.code == code
+    assert "Proceed? [y/N]" in result.out
+    assert "Estimated time" in result.out
+    sent = sandbox.stats().requests_total
+    assert (sent > 0) is (code == ExitCode.OK)
