@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.writer import AuditWriter
-from batch.errors import AuthError
+from batch.errors import AuthError, GraphBatchError
 from batch.executor import Executor, RowState
 from batch.exit_codes import ExitCode
 from batch.manifest import Entry
@@ -145,6 +145,10 @@ class Runner:
                 group.create_task(self._produce(entries))
                 for _ in range(self._concurrency):
                     group.create_task(self._work())
+        except* GraphBatchError as failed:
+            # An expected failure that stops everything (the audit log cannot be written):
+            # surface it as itself, so the CLI prints one line instead of a traceback.
+            raise failed.exceptions[0] from None
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)

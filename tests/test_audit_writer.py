@@ -13,6 +13,7 @@ import structlog
 from batch.audit.records import AuditRecord, OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
 from batch.auth.redact import MASK as REDACTED
+from batch.errors import GraphBatchError
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXBhcnQ"
 
@@ -147,3 +148,11 @@ def test_masked_line_stays_valid_json(tmp_path: Path) -> None:
     line = json.loads(path.read_text())
     assert JWT not in line["error_message"]
     assert line["labels"] == {"x-client_secret": REDACTED, "x-ticket": "CHG-1"}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_write_failure_is_one_clear_error() -> None:
+    """A log that cannot be written (disk full) is a GraphBatchError naming the file."""
+    with AuditWriter(Path("/dev/full")) as writer, pytest.raises(GraphBatchError) as caught:
+        writer.write(RunFinished(run_id="r", counts={}, elapsed=0, exit_code=0))
+    assert "cannot write the audit log /dev/full" in caught.value.message

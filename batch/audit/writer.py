@@ -8,6 +8,7 @@ so a second run on the same path adds to it and nobody else on the machine can r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import MutableMapping
@@ -19,7 +20,7 @@ import structlog
 
 from batch.audit.records import AuditRecord
 from batch.auth.redact import MASK, is_secret_key, redact_text
-from batch.errors import UsageError
+from batch.errors import GraphBatchError, UsageError
 
 _FIRST_KEYS = ("ts", "event", "run_id")
 
@@ -114,7 +115,10 @@ class AuditWriter:
         tb: TracebackType | None,
     ) -> None:
         if self._file is not None:
-            self._file.close()
+            # Every line was flushed by `write`, which reported any failure; a close that
+            # fails on a line `write` already reported must not hide that first error.
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
 
     def write(self, record: AuditRecord) -> None:
@@ -122,4 +126,10 @@ class AuditWriter:
         if self._log is None:
             raise RuntimeError("AuditWriter used outside `with`")
         fields = record.model_dump(mode="json")
-        self._log.msg(**fields)
+        try:
+            self._log.msg(**fields)
+        except OSError as exc:
+            # Going on without a record of what was done is worse than stopping.
+            raise GraphBatchError(
+                f"cannot write the audit log {self.path}: {exc.strerror}; the run stopped"
+            ) from exc
