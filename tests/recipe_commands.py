@@ -160,7 +160,7 @@ def _shell_lines(path: Path, root: Path) -> Iterator[tuple[str, str]]:
 def commands_in_file(path: Path, root: Path) -> list[Command]:
     """Every `graph-batch` command in a recipe file or in a Markdown file's code blocks."""
     return [
-        Command(where, line.strip(), argv)
+        Command(where, " ".join(line.split()), argv)
         for where, line in _shell_lines(path, root)
         for argv in commands_in_line(line)
     ]
