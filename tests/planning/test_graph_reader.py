@@ -15,7 +15,8 @@ from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
 from batch.retry_policy import RetryPolicy
 from batch.settings import RateLimit
 from batch.token_holder import TokenHolder
-from tests.planning.fakes import RotatingTokens, StepClock
+from tests.fake_clock import FakeClock
+from tests.planning.fakes import RotatingTokens
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Harness:
     """A scripted server plus a reader pointed at it."""
 
     seen: Seen
-    clock: StepClock
+    clock: FakeClock
     tokens: RotatingTokens
     reader: GraphReader
 
@@ -73,7 +74,7 @@ async def harness_factory() -> AsyncIterator[HarnessFactory]:
         server = TestServer(make_app(seen, script), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
-        clock = StepClock()
+        clock = FakeClock()
         tokens = RotatingTokens()
         client = GraphClient(str(server.make_url("")), "v1.0")
         await client.__aenter__()
@@ -157,7 +158,7 @@ async def test_unreadable_success_retried_then_error(harness_factory: HarnessFac
 
 async def test_connection_refused_is_a_result() -> None:
     """No server at all: the read ends as a result with no status, not an exception."""
-    clock = StepClock()
+    clock = FakeClock()
     pacer = Pacer(RateLimit(count=10, per_seconds=1), clock)
     policy = RetryPolicy(max_attempts=2)
     async with GraphClient("http://127.0.0.1:9", "v1.0") as client:
