@@ -148,12 +148,22 @@ async def test_401_refreshes_token_once(harness_factory: HarnessFactory) -> None
     assert (len(h2.seen.raw_paths), h2.tokens.refreshes) == (2, 1)
 
 
-async def test_unreadable_success_retried_then_error(harness_factory: HarnessFactory) -> None:
-    """A 200 whose body is not JSON is retried, then reported as `invalid-json`."""
-    h = await harness_factory([lambda: web.Response(text="{not json", status=200)])
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]"])
+async def test_unreadable_success_retried_then_error(
+    harness_factory: HarnessFactory, body: str
+) -> None:
+    """A 200 whose body is not a JSON object is retried, then reported as `invalid-json`."""
+    h = await harness_factory([lambda: web.Response(text=body, status=200)])
     result = await h.reader.get("/x")
     assert (result.status, result.body, result.error_code) == (200, None, "invalid-json")
     assert len(h.seen.raw_paths) == PLAN_RETRY_POLICY.max_attempts
+
+
+async def test_redirect_is_an_answer_not_followed(harness_factory: HarnessFactory) -> None:
+    """A 302 is not followed (the token never goes elsewhere, unpaced): it is the answer."""
+    h = await harness_factory([lambda: web.Response(status=302, headers={"Location": "/y"})])
+    result = await h.reader.get("/x")
+    assert (result.status, h.seen.raw_paths) == (302, ["/v1.0/x"])
 
 
 async def test_connection_refused_is_a_result() -> None:
