@@ -63,8 +63,10 @@ class TransportError(GraphBatchError):
     """One HTTP attempt got no usable answer; `kind` says why (`connection`, `timeout`, ...).
 
     The request may or may not have reached Graph, so a write that met one is ambiguous.
+    `status` is the HTTP status when one came back with an unusable body (`invalid-json`).
     """
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
+        self.status = status

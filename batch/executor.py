@@ -24,18 +24,11 @@ from batch.graph_client import GraphClient, GraphResponse
 from batch.operations import GetSession, RequestClass
 from batch.outcomes import AttemptResult, Verified, classify, needs_verification
 from batch.pacing import Clock, Pacers
-from batch.retry_after import parse_retry_after
-from batch.retry_policy import (
-    RETRY_STATUSES,
-    THROTTLE_STATUSES,
-    Retryable,
-    RetryPolicy,
-    tenacity_kwargs,
-)
+from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
 from batch.token_holder import TokenHolder, cae_claims
+from batch.transient import Answer, pace, retry_signal
 from batch.verify import AnyOperation, read_verification, verification_path
 
-Answer = GraphResponse | TransportError
 Purpose = Literal["operation", "verify", "preflight"]
 
 
@@ -187,7 +180,7 @@ class Executor:
             async for attempt in retrying:
                 with attempt:
                     last = await self._attempt(request, history, waited)
-                    signal = self._retry_signal(request.request_class, last)
+                    signal = retry_signal(last, self._policy)
                     if signal is not None:
                         raise signal
         except Retryable:
@@ -225,7 +218,7 @@ class Executor:
             except TransportError as exc:
                 answer = exc
             else:
-                self._pace(request.request_class, answer)
+                pace(self._pacers[request.request_class], answer, self._policy)
         self._count(answer)
         result = (
             AttemptResult(answer.status, answer.error_code)
@@ -258,25 +251,6 @@ class Executor:
         self.traffic.by_status[key] += 1
         if isinstance(answer, GraphResponse) and answer.status == 429:
             self.traffic.throttled += 1
-
-    def _retry_signal(self, request_class: RequestClass, answer: Answer) -> Retryable | None:
-        if isinstance(answer, TransportError):
-            return Retryable(f"{answer.kind}: {answer.message}")
-        if answer.status not in RETRY_STATUSES:
-            return None
-        retry_after = parse_retry_after(answer.header("Retry-After"))
-        if retry_after is not None:
-            retry_after = min(retry_after, self._policy.max_retry_after)
-        return Retryable(f"HTTP {answer.status} {answer.error_code or ''}".strip(), retry_after)
-
-    def _pace(self, request_class: RequestClass, answer: GraphResponse) -> None:
-        pacer = self._pacers[request_class]
-        retry_after = parse_retry_after(answer.header("Retry-After"))
-        if answer.status == 429 or (answer.status in THROTTLE_STATUSES and retry_after):
-            # Everyone in this class waits, or the next sends would be throttled too.
-            pacer.throttled(min(retry_after or 0.0, self._policy.max_retry_after))
-        else:
-            pacer.admitted()
 
 
 def _session_fields(body: Any) -> dict[str, str | None]:

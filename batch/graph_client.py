@@ -115,7 +115,10 @@ class GraphClient:
         if method != "GET":
             headers["Content-Length"] = "0"
         try:
-            async with self._session.request(method, self.url(path), headers=headers) as resp:
+            # No redirects: a followed one would be an attempt that is neither paced nor ours.
+            async with self._session.request(
+                method, self.url(path), headers=headers, allow_redirects=False
+            ) as resp:
                 raw = await resp.read()
                 return _response(resp.status, resp.headers, raw)
         except TimeoutError as exc:
@@ -135,7 +138,7 @@ def _response(status: int, raw_headers: Mapping[str, str], raw: bytes) -> GraphR
     body = _json_or_none(raw)
     if body is None and raw.strip() and 200 <= status < 300 and status != 204:
         # A success we cannot read is no success: a GET must be retried, a write verified.
-        raise TransportError("invalid-json", f"HTTP {status} with an unreadable body")
+        raise TransportError("invalid-json", f"HTTP {status} with an unreadable body", status)
     return GraphResponse(status, headers, body, headers.get("request-id"))
 
 

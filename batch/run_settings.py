@@ -1,4 +1,4 @@
-"""`RunSettings`: the one frozen value a run is configured by.
+"""`RunSettings`: the one frozen value a run is configured by (and `plan` by a subset of it).
 
 Each setting comes from the first source that has it: command-line flag, then `GRAPH_BATCH_*`
 environment variable, then the manifest's `settings:` block, then the default. A bad value is
@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -62,21 +62,36 @@ def check_base_url(url: str) -> str:
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(
             f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
-            "(http is allowed only to localhost/127.0.0.1/::1)"
+            "(plain-http base URLs are allowed only to localhost/127.0.0.1/::1)"
         )
     return url.strip().rstrip("/")
 
 
-class RunSettings(BaseModel):
-    """Everything that configures one run; built once by `resolve_settings`."""
+class GraphSettings(BaseModel):
+    """Where requests go and how fast: the settings `run` and `plan` share."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str = DEFAULT_BASE_URL
     api_version: Literal["v1.0", "beta"] = "v1.0"
-    concurrency: int = Field(default=4, ge=1, le=256)
     write_limit: Limit = GRAPH_WRITE_LIMIT
     read_limit: Limit = GRAPH_READ_LIMIT
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @property
+    def api_root(self) -> str:
+        """`{base_url}/{api_version}`: what request paths are relative to."""
+        return f"{self.base_url}/{self.api_version}"
+
+
+class RunSettings(GraphSettings):
+    """Everything that configures one run; built once by `resolve_settings`."""
+
+    concurrency: int = Field(default=4, ge=1, le=256)
     max_attempts: int = Field(default=6, ge=1, le=100)
     deadline: float | None = Field(default=None, gt=0)
     request_timeout: float = Field(default=60.0, gt=0, le=600)
@@ -90,11 +105,6 @@ class RunSettings(BaseModel):
     failures_csv: Path | None = None
     lock_file: Path | None = None
     plan: Path | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        return check_base_url(value)
 
     @field_validator("deadline", "request_timeout", mode="before")
     @classmethod
@@ -111,9 +121,7 @@ class RunSettings(BaseModel):
         return value
 
 
-# Where a setting may come from; `None` means that source cannot set it.
-_FLAGS: dict[str, str] = {name: "--" + name.replace("_", "-") for name in RunSettings.model_fields}
-_MANIFEST_FIELDS = frozenset(ManifestSettings.model_fields) & frozenset(RunSettings.model_fields)
+SettingsT = TypeVar("SettingsT", bound=GraphSettings)
 
 
 def env_var(name: str) -> str:
@@ -132,19 +140,31 @@ def resolve_settings(
 
     `default_base_url` replaces the public Graph host when none is set (a national cloud's).
     """
+    return resolve_model(RunSettings, cli, env, manifest, default_base_url=default_base_url)
+
+
+def resolve_model(
+    model: type[SettingsT],
+    cli: Mapping[str, object | None],
+    env: Mapping[str, str],
+    manifest: ManifestSettings | None = None,
+    *,
+    default_base_url: str | None = None,
+) -> SettingsT:
+    """`model` built from CLI > env > manifest > default, reading only `model`'s own fields."""
     chosen: dict[str, Any] = {"base_url": default_base_url} if default_base_url else {}
     origin: dict[str, str] = {}
-    for name in RunSettings.model_fields:
+    for name in model.model_fields:
         if cli.get(name) is not None:
-            chosen[name], origin[name] = cli[name], _FLAGS[name]
+            chosen[name], origin[name] = cli[name], "--" + name.replace("_", "-")
         elif env.get(env_var(name)):
             chosen[name], origin[name] = env[env_var(name)], env_var(name)
-        elif manifest is not None and name in _MANIFEST_FIELDS:
+        elif manifest is not None and name in ManifestSettings.model_fields:
             value = getattr(manifest, name)
             if value is not None:
                 chosen[name], origin[name] = value, f"settings.{name} in the manifest"
     try:
-        return RunSettings(**chosen)
+        return model(**chosen)
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else ""

@@ -79,6 +79,7 @@ def test_bad_manifest_value_names_the_manifest() -> None:
         ("http://10.0.0.1", False),
         ("http://127.example.com", False),
         ("graph.microsoft.com", False),
+        ("ftp://graph.microsoft.com", False),
         ("https://graph.microsoft.com/?x=1", False),
     ],
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.cli.validate_cmd import listed, summary
+from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
 from batch.planning.service import make_plan
@@ -103,6 +104,7 @@ async def _plan(
 
 def handle(args: argparse.Namespace) -> int:
     """Validate, plan, print the summary; the exit code says whether rows need attention."""
+    configure_diagnostics(os.environ)  # retries go to stderr, and only when asked for
     validation = validate_manifest(args.manifest)
     if not validation.ok:
         _report_invalid(validation)

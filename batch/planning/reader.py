@@ -1,6 +1,7 @@
 """The one narrow interface planning reads Graph through: `get(path) -> ReadResult`.
 
-The planning core never sees aiohttp; tests and a future runner client can stand behind it.
+The planning core never sees aiohttp: `GraphReader` puts the runner's client behind it, and
+tests put a table.
 """
 
 from __future__ import annotations

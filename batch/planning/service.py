@@ -10,15 +10,18 @@ from pathlib import Path
 from batch.audit.records import utc_now
 from batch.auth.base import TokenSource
 from batch.auth.factory import token_refused_error
+from batch.graph_client import GraphClient
 from batch.manifest import Validation, iter_entries
+from batch.pacing import Clock, MonotonicClock, Pacer
 from batch.planning.cache import CachingReader
 from batch.planning.classify import PlanRow
 from batch.planning.document import PlanHeader, PlanWriter
-from batch.planning.http_reader import HttpReader, ReadPolicy
+from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
 from batch.planning.planner import plan_rows
 from batch.planning.settings import PlanSettings
 from batch.planning.tally import PlanTally
-from batch.planning.window import Clock, MonotonicClock, SlidingWindow
+from batch.retry_policy import RetryPolicy
+from batch.token_holder import TokenHolder
 
 
 async def make_plan(
@@ -28,12 +31,11 @@ async def make_plan(
     *,
     out: Path | None,
     clock: Clock | None = None,
-    policy: ReadPolicy | None = None,
+    policy: RetryPolicy = PLAN_RETRY_POLICY,
     now: Callable[[], datetime] = utc_now,
 ) -> PlanTally:
     """Plan the (already validated) manifest; write plan.json to `out` when given."""
     clock = clock or MonotonicClock()
-    window = SlidingWindow(settings.read_limit, clock)
     header = PlanHeader(
         manifest=validation.file,
         manifest_sha256=validation.sha256,
@@ -44,7 +46,11 @@ async def make_plan(
         write_limit=str(settings.write_limit),
     )
     tally = PlanTally()
-    async with HttpReader(settings.api_root, tokens, window, clock, policy or ReadPolicy()) as http:
+    client = GraphClient(settings.base_url, settings.api_version, connections=settings.concurrency)
+    async with client:
+        reader = GraphReader(
+            client, TokenHolder(tokens), Pacer(settings.read_limit, clock), clock, policy
+        )
         with ExitStack() as stack:
             writer = stack.enter_context(PlanWriter(out, header)) if out is not None else None
 
@@ -55,7 +61,7 @@ async def make_plan(
 
             await plan_rows(
                 iter_entries(validation.file),
-                CachingReader(http),
+                CachingReader(reader),
                 on_row,
                 concurrency=settings.concurrency,
                 refused=token_refused_error(tokens),

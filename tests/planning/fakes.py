@@ -11,24 +11,6 @@ from batch.planning.reader import ReadResult
 
 
 @dataclass
-class StepClock:
-    """A monotonic clock whose `sleep` only moves time forward and records the wait."""
-
-    current: float = 100.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def now(self) -> float:
-        """The fake time."""
-        return self.current
-
-    async def sleep(self, seconds: float) -> None:
-        """Record and jump; yield once so other tasks run."""
-        self.sleeps.append(seconds)
-        self.current += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
-@dataclass
 class TableReader:
     """A Reader answering from a table by path (default 404), counting calls per path."""
 

@@ -1,25 +1,22 @@
-"""The aiohttp Reader against a real local server: encoding, auth, retries, Retry-After."""
+"""The plan's Reader (the runner's client, pacer, retries, tokens) against a real local server."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from hypothesis import given
-from hypothesis import strategies as st
 
-from batch.errors import UsageError
-from batch.planning.http_reader import HttpReader, ReadPolicy, check_base_url, parse_retry_after
-from batch.planning.window import SlidingWindow
+from batch.graph_client import GraphClient
+from batch.pacing import Pacer
+from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
+from batch.retry_policy import RetryPolicy
 from batch.settings import RateLimit
-from tests.planning.fakes import RotatingTokens, StepClock
-
-NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+from batch.token_holder import TokenHolder
+from tests.fake_clock import FakeClock
+from tests.planning.fakes import RotatingTokens
 
 
 @dataclass
@@ -57,9 +54,9 @@ class Harness:
     """A scripted server plus a reader pointed at it."""
 
     seen: Seen
-    clock: StepClock
+    clock: FakeClock
     tokens: RotatingTokens
-    reader: HttpReader
+    reader: GraphReader
 
 
 Script = list[Callable[[], web.Response]]
@@ -68,26 +65,27 @@ HarnessFactory = Callable[[Script], Awaitable[Harness]]
 
 @pytest.fixture
 async def harness_factory() -> AsyncIterator[HarnessFactory]:
-    """Start a scripted server and an HttpReader (5 attempts, fake clock) on demand."""
+    """Start a scripted server and a GraphReader (5 attempts, fake clock) on demand."""
     servers: list[TestServer] = []
-    readers: list[HttpReader] = []
+    clients: list[GraphClient] = []
 
     async def start(script: Script) -> Harness:
         seen = Seen()
         server = TestServer(make_app(seen, script), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
-        clock = StepClock()
+        clock = FakeClock()
         tokens = RotatingTokens()
-        window = SlidingWindow(RateLimit(count=100, per_seconds=1), clock)
-        reader = HttpReader(str(server.make_url("/v1.0")), tokens, window, clock, ReadPolicy())
-        await reader.__aenter__()
-        readers.append(reader)
+        client = GraphClient(str(server.make_url("")), "v1.0")
+        await client.__aenter__()
+        clients.append(client)
+        pacer = Pacer(RateLimit(count=100, per_seconds=1), clock)
+        reader = GraphReader(client, TokenHolder(tokens), pacer, clock)
         return Harness(seen, clock, tokens, reader)
 
     yield start
-    for reader in readers:
-        await reader.__aexit__(None, None, None)
+    for client in clients:
+        await client.__aexit__(None, None, None)
     for server in servers:
         await server.close()
 
@@ -124,8 +122,8 @@ async def test_gives_up_after_max_attempts(harness_factory: HarnessFactory, stat
     h = await harness_factory([lambda: error(status, "Transient")])
     result = await h.reader.get("/x")
     assert (result.status, result.error_code) == (status, "Transient")
-    assert len(h.seen.raw_paths) == ReadPolicy().max_attempts
-    assert all(0 <= wait <= ReadPolicy().backoff_cap for wait in h.clock.sleeps)
+    assert len(h.seen.raw_paths) == PLAN_RETRY_POLICY.max_attempts
+    assert all(0 <= wait <= PLAN_RETRY_POLICY.cap for wait in h.clock.sleeps)
 
 
 @pytest.mark.parametrize(("status", "code"), [(404, "NotFound"), (403, "Forbidden"), (400, "Bad")])
@@ -150,69 +148,30 @@ async def test_401_refreshes_token_once(harness_factory: HarnessFactory) -> None
     assert (len(h2.seen.raw_paths), h2.tokens.refreshes) == (2, 1)
 
 
-async def test_unreadable_success_retried_then_error(harness_factory: HarnessFactory) -> None:
-    """A 200 whose body is not JSON is retried, then reported as `invalid-json`."""
-    h = await harness_factory([lambda: web.Response(text="{not json", status=200)])
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]"])
+async def test_unreadable_success_retried_then_error(
+    harness_factory: HarnessFactory, body: str
+) -> None:
+    """A 200 whose body is not a JSON object is retried, then reported as `invalid-json`."""
+    h = await harness_factory([lambda: web.Response(text=body, status=200)])
     result = await h.reader.get("/x")
     assert (result.status, result.body, result.error_code) == (200, None, "invalid-json")
-    assert len(h.seen.raw_paths) == ReadPolicy().max_attempts
+    assert len(h.seen.raw_paths) == PLAN_RETRY_POLICY.max_attempts
+
+
+async def test_redirect_is_an_answer_not_followed(harness_factory: HarnessFactory) -> None:
+    """A 302 is not followed (the token never goes elsewhere, unpaced): it is the answer."""
+    h = await harness_factory([lambda: web.Response(status=302, headers={"Location": "/y"})])
+    result = await h.reader.get("/x")
+    assert (result.status, h.seen.raw_paths) == (302, ["/v1.0/x"])
 
 
 async def test_connection_refused_is_a_result() -> None:
     """No server at all: the read ends as a result with no status, not an exception."""
-    clock = StepClock()
-    window = SlidingWindow(RateLimit(count=10, per_seconds=1), clock)
-    policy = ReadPolicy(max_attempts=2)
-    async with HttpReader("http://127.0.0.1:9/v1.0", RotatingTokens(), window, clock, policy) as r:
-        result = await r.get("/x")
+    clock = FakeClock()
+    pacer = Pacer(RateLimit(count=10, per_seconds=1), clock)
+    policy = RetryPolicy(max_attempts=2)
+    async with GraphClient("http://127.0.0.1:9", "v1.0") as client:
+        reader = GraphReader(client, TokenHolder(RotatingTokens()), pacer, clock, policy)
+        result = await reader.get("/x")
     assert (result.status, result.error_code) == (None, "connection")
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        ("3", 3.0),
-        ("2.128", 2.128),
-        (" 0 ", 0.0),
-        ("-4", 0.0),
-        (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
-        (format_datetime(NOW - timedelta(seconds=30), usegmt=True), 0.0),
-        ("soon", None),
-        ("", None),
-        (None, None),
-        ("inf", None),
-        ("nan", None),
-    ],
-)
-def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
-    """Seconds, fractional seconds and HTTP dates parse; junk is None; never negative."""
-    assert parse_retry_after(value, NOW) == seconds
-
-
-@given(st.text(max_size=40))
-def test_parse_retry_after_never_raises(value: str) -> None:
-    """Whatever a server sends, the parser returns None or a finite non-negative number."""
-    parsed = parse_retry_after(value, NOW)
-    assert parsed is None or parsed >= 0
-
-
-@pytest.mark.parametrize(
-    ("url", "ok"),
-    [
-        ("https://graph.microsoft.com/", True),
-        ("http://127.0.0.1:8080", True),
-        ("http://localhost:1", True),
-        ("http://[::1]:1", True),
-        ("http://graph.microsoft.com", False),
-        ("http://10.0.0.5", False),
-        ("ftp://x", False),
-        ("graph.microsoft.com", False),
-    ],
-)
-def test_check_base_url(url: str, ok: bool) -> None:
-    """Plain http goes to loopback only, so a token never travels unencrypted."""
-    if ok:
-        assert not check_base_url(url).endswith("/")
-    else:
-        with pytest.raises(UsageError):
-            check_base_url(url)

@@ -1,0 +1,39 @@
+"""How one answer steers retrying and pacing: shared by the runner's executor and plan's reader.
+
+An answer is a `GraphResponse` or the `TransportError` that stood in for one. Transport failures
+and `RETRY_STATUSES` are worth another attempt, after the server's `Retry-After` (clamped) when
+it sent one. A 429, or a 503 with `Retry-After`, pauses the whole request class; any other
+answer lets the class ramp back up.
+"""
+
+from __future__ import annotations
+
+from batch.errors import TransportError
+from batch.graph_client import GraphResponse
+from batch.pacing import Pacer
+from batch.retry_after import parse_retry_after
+from batch.retry_policy import RETRY_STATUSES, THROTTLE_STATUSES, Retryable, RetryPolicy
+
+Answer = GraphResponse | TransportError
+
+
+def retry_signal(answer: Answer, policy: RetryPolicy) -> Retryable | None:
+    """The `Retryable` to raise for `answer`, or None when it is final."""
+    if isinstance(answer, TransportError):
+        return Retryable(f"{answer.kind}: {answer.message}")
+    if answer.status not in RETRY_STATUSES:
+        return None
+    retry_after = parse_retry_after(answer.header("Retry-After"))
+    if retry_after is not None:
+        retry_after = min(retry_after, policy.max_retry_after)
+    return Retryable(f"HTTP {answer.status} {answer.error_code or ''}".strip(), retry_after)
+
+
+def pace(pacer: Pacer, answer: GraphResponse, policy: RetryPolicy) -> None:
+    """Tell `pacer` whether the server throttled this answer or let it through."""
+    retry_after = parse_retry_after(answer.header("Retry-After"))
+    if answer.status == 429 or (answer.status in THROTTLE_STATUSES and retry_after):
+        # Everyone in this class waits, or the next sends would be throttled too.
+        pacer.throttled(min(retry_after or 0.0, policy.max_retry_after))
+    else:
+        pacer.admitted()
