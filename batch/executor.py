@@ -191,10 +191,11 @@ class Executor:
     async def _attempt(
         self, request: _Request, history: list[AttemptResult], waited: float
     ) -> Answer:
-        answer = await self._send_once(request, history, waited, await self._tokens.current())
+        token = await self._tokens.current()
+        answer = await self._send_once(request, history, waited, token)
         if isinstance(answer, GraphResponse) and answer.status == 401:
             claims = cae_claims(answer.header("WWW-Authenticate"))
-            token = await self._tokens.refresh(claims)
+            token = await self._tokens.refresh(token, claims)
             answer = await self._send_once(request, history, 0.0, token)
             if isinstance(answer, GraphResponse) and answer.status == 401:
                 raise token_refused_error(self._tokens.source)

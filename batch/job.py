@@ -95,7 +95,10 @@ async def run_job_async(
         selection=selection,
         survey=planned,
     )
-    ends_at = datetime.now(UTC) + timedelta(seconds=estimate_seconds(planned, settings))
+    # The deadline ends the run even when the rows would take longer: a token outliving it
+    # is enough, so the expiry warning compares against whichever comes first.
+    seconds = min(estimate_seconds(planned, settings), settings.deadline or float("inf"))
+    ends_at = datetime.now(UTC) + timedelta(seconds=seconds)
     source = credentials.token_source(validation.settings, ends_at)
     policy = retry_policy or RetryPolicy(max_attempts=settings.max_attempts)
     return await execute(job, source, console, policy)

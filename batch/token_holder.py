@@ -1,7 +1,8 @@
-"""The run's bearer token: fetched once, refreshed only when Graph refuses it (401).
+"""The run's bearer token: asked of the token source for every request, replaced on a 401.
 
-A refusal may carry a continuous-access-evaluation challenge; its claims go to the token
-source so the fresh token satisfies them.
+The source renews its token a margin before it expires (runs outlast tokens); asking it per
+request is cheap because it caches. A refusal may carry a continuous-access-evaluation
+challenge; its claims go to the token source so the fresh token satisfies them.
 """
 
 from __future__ import annotations
@@ -30,19 +31,25 @@ def cae_claims(www_authenticate: str | None) -> str | None:
 
 
 class TokenHolder:
-    """The current bearer token, fetched once and refreshed only when Graph refuses it."""
+    """The bearer token for each request, and one replacement when Graph refuses it."""
 
     def __init__(self, source: TokenSource) -> None:
         self.source = source
-        self._token: str | None = None
+        self._latest: str | None = None
 
     async def current(self) -> str:
-        """The token to send."""
-        if self._token is None:
-            self._token = (await self.source.get_token()).token
-        return self._token
+        """The token to send now: asked of the source each time, so it renews before expiry."""
+        self._latest = (await self.source.get_token()).token
+        return self._latest
 
-    async def refresh(self, claims: str | None) -> str:
-        """A fresh token (answering a CAE challenge when `claims` is given)."""
-        self._token = (await self.source.get_token(claims=claims, force_refresh=True)).token
-        return self._token
+    async def refresh(self, refused: str, claims: str | None) -> str:
+        """A token to resend with after Graph refused `refused` (401).
+
+        When another request already replaced the refused token, that replacement is used:
+        many requests refused at once cause one refresh, not one each. A CAE challenge
+        (`claims`) always gets a token fetched for it.
+        """
+        if claims is None and self._latest is not None and self._latest != refused:
+            return self._latest
+        self._latest = (await self.source.get_token(claims=claims, force_refresh=True)).token
+        return self._latest

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.credentials import AccessToken as AzureAccessToken
 from azure.identity import AuthenticationRecord
+
+from batch.sandbox import Sandbox
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -86,5 +90,50 @@ class FakeDeviceCodeCredential:
         return AzureAccessToken(token, 4_000_000_000)
 
     def close(self) -> None:
+        """Remember that the credential was closed."""
+        self.closed = True
+
+
+class SandboxCredential:
+    """An azure-identity-protocol async credential that mints a new sandbox token per call.
+
+    `lifetime` is what the "identity provider" says each token lasts; `accepted` is how long
+    the sandbox really accepts the token of each call in turn (the last entry repeats), so a
+    test can have Graph refuse a token early (revoked, clock skew) or refuse every new one.
+    Times are seconds on `wall`, the sandbox's own (fake) clock.
+    """
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        wall: Callable[[], float],
+        *,
+        lifetime: float,
+        accepted: Sequence[float] | None = None,
+        app_only: bool = False,
+    ) -> None:
+        self._sandbox = sandbox
+        self._wall = wall
+        self._lifetime = lifetime
+        self._accepted = list(accepted or [lifetime])
+        self._app_only = app_only
+        self.calls: list[dict[str, Any]] = []
+        self.minted: list[str] = []
+        self.closed = False
+
+    async def get_token(
+        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: Any
+    ) -> AzureAccessToken:
+        """A fresh sandbox token said to last `lifetime` seconds from now."""
+        self.calls.append({"scopes": scopes, "claims": claims, "at": self._wall()})
+        now = self._wall()
+        accepted = self._accepted[min(len(self.calls), len(self._accepted)) - 1]
+        token = self._sandbox.add_token(
+            app_only=self._app_only, expires_at=datetime.fromtimestamp(now + accepted, UTC)
+        )
+        self.minted.append(token)
+        return AzureAccessToken(token, int(now + self._lifetime))
+
+    async def close(self) -> None:
         """Remember that the credential was closed."""
         self.closed = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +15,9 @@ from batch.auth.base import AccessToken, TokenSource
 from batch.console import Console
 from batch.errors import GraphBatchError
 from batch.job import run_job_async
-from batch.rehearsal import write_yaml_job
+from batch.rehearsal import state_problems, write_yaml_job
 from batch.retry_policy import RetryPolicy
+from batch.sandbox import Sandbox
 from batch.settings import ManifestSettings
 
 FAST_RETRIES = RetryPolicy(max_attempts=10, base=0.01, cap=0.05, max_retry_after=2.0)
@@ -140,3 +141,28 @@ async def run(
     assert isinstance(console.out, io.StringIO)
     assert isinstance(console.err, io.StringIO)
     return RunResult(code, console.out.getvalue(), console.err.getvalue(), this_run)
+
+
+def assert_consistent(
+    result: RunResult, sandbox: Sandbox, rows: Sequence[Mapping[str, str]]
+) -> None:
+    """Intended final state, nothing applied twice, one op.finished per row."""
+    stats = sandbox.stats()
+    assert state_problems(sandbox.state(), rows) == []
+    assert all(count == 1 for count in stats.applied.values()), stats.applied
+    assert stats.mutations_total == len([r for r in rows if r["op"] != "get-session"])
+    finished = result.events("op.finished")
+    assert sorted(record["row"] for record in finished) == sorted(
+        {record["row"] for record in finished}
+    )
+    assert len(finished) == len(rows)
+    assert result.events("run.finished")[-1]["exit_code"] == result.code
+
+
+def assert_no_token_material(tokens: Iterable[str], *texts: str) -> None:
+    """No token, nor a JWT's payload segment (its claims), appears in any of `texts`."""
+    for token in tokens:
+        pieces = [token, *[part for part in token.split(".")[1:2] if len(part) > 8]]
+        for text in texts:
+            for piece in pieces:
+                assert piece not in text, "token material leaked"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,26 @@ async def call(
             except ValueError:
                 body = text
         return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, body)
+
+
+@dataclass
+class TickingClock(FakeClock):
+    """A fake clock that moves `step` seconds each time the sandbox reads it.
+
+    The sandbox reads its clock a few times per request, so its time passes with the traffic:
+    a run of a few dozen requests spans minutes of sandbox time without any real waiting.
+    """
+
+    step: float = 1.0
+
+    def monotonic(self) -> float:
+        """The current fake time, then one step on."""
+        now = self.now
+        self.now += self.step
+        return now
+
+    def wall(self, sandbox: Sandbox) -> Callable[[], float]:
+        """Epoch seconds as `sandbox` sees them, read without moving the clock."""
+        before = self.now
+        offset = sandbox.engine.wall_now().timestamp() - before
+        return lambda: offset + self.now

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from batch.planning.settings import PlanSettings
 from batch.rehearsal import state_problems, write_yaml_job
 from batch.sandbox import Sandbox, World, generate_world
 from tests.conftest import SandboxFactory
-from tests.run_helpers import HUGE, FakeTokenSource, RunResult, run
+from tests.run_helpers import HUGE, FakeTokenSource, assert_consistent, run
 
 StartSandbox = Callable[..., Awaitable[Sandbox]]
 WORLD, ROWS = generate_world(24, seed=3)
@@ -41,22 +41,6 @@ def start_sandbox(sandbox_factory: SandboxFactory) -> StartSandbox:
         )
 
     return start
-
-
-def assert_consistent(
-    result: RunResult, sandbox: Sandbox, rows: Sequence[Mapping[str, str]]
-) -> None:
-    """Intended final state, nothing applied twice, one op.finished per row."""
-    stats = sandbox.stats()
-    assert state_problems(sandbox.state(), rows) == []
-    assert all(count == 1 for count in stats.applied.values()), stats.applied
-    assert stats.mutations_total == len([r for r in rows if r["op"] != "get-session"])
-    finished = result.events("op.finished")
-    assert sorted(record["row"] for record in finished) == sorted(
-        {record["row"] for record in finished}
-    )
-    assert len(finished) == len(rows)
-    assert result.events("run.finished")[-1]["exit_code"] == result.code
 
 
 async def test_clean_run(start_sandbox: StartSandbox, tmp_path: Path) -> None:

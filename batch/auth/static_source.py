@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from batch.auth.base import AccessToken
@@ -77,6 +77,13 @@ class StaticTokenSource:
         if self._warned or expires_on is None or ends_at is None or expires_on >= ends_at:
             return
         self._warned = True
+        if expires_on <= datetime.now(UTC):
+            # Said apart: "later requests will fail" would be wrong when even the first will.
+            self._warn(
+                f"the token from {self.source} expired at {expires_on:%Y-%m-%d %H:%M:%S %Z}; "
+                "Graph will refuse it — fetch a new one"
+            )
+            return
         self._warn(
             f"the token from {self.source} expires at {expires_on:%Y-%m-%d %H:%M:%S %Z}, before "
             f"the run's estimated end ({ends_at:%Y-%m-%d %H:%M:%S %Z}); it cannot be refreshed, "
