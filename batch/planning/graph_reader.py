@@ -59,11 +59,12 @@ class GraphReader:
         return _result(last)
 
     async def _attempt(self, path: str) -> Answer:
-        answer = await self._send(path, await self._tokens.current())
+        token = await self._tokens.current()
+        answer = await self._send(path, token)
         if isinstance(answer, GraphResponse) and answer.status == 401:
             # One fresh token, in case this one just expired (or a CAE challenge came back).
-            token = await self._tokens.refresh(cae_claims(answer.header("WWW-Authenticate")))
-            answer = await self._send(path, token)
+            claims = cae_claims(answer.header("WWW-Authenticate"))
+            answer = await self._send(path, await self._tokens.refresh(token, claims))
         return answer
 
     async def _send(self, path: str, token: str) -> Answer:
