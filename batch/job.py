@@ -8,7 +8,7 @@ known, the user has agreed to destructive changes and a token is at hand. The se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -49,9 +49,12 @@ def run_job(
     credentials: Credentials,
     *,
     console: Console | None = None,
+    on_settings: Callable[[RunSettings], None] | None = None,
 ) -> int:
     """Run `manifest` in a new event loop; returns the exit code (see `run_job_async`)."""
-    return asyncio.run(run_job_async(manifest, cli, environ, credentials, console=console))
+    return asyncio.run(
+        run_job_async(manifest, cli, environ, credentials, console=console, on_settings=on_settings)
+    )
 
 
 async def run_job_async(
@@ -62,10 +65,12 @@ async def run_job_async(
     *,
     console: Console | None = None,
     retry_policy: RetryPolicy | None = None,
+    on_settings: Callable[[RunSettings], None] | None = None,
 ) -> int:
     """Run `manifest`; returns the exit code. Raises `GraphBatchError` for usage/auth errors.
 
-    `retry_policy` replaces the one built from the settings (tests use it to remove waits).
+    `retry_policy` replaces the one built from the settings (tests use it to remove waits);
+    `on_settings` is called once the settings are known (the CLI sets up its logging there).
     """
     console = console or Console()
     validation = validate_manifest(manifest)
@@ -78,6 +83,8 @@ async def run_job_async(
         validation.settings,
         default_base_url=credentials.base_url(validation.settings),
     )
+    if on_settings is not None:
+        on_settings(settings)
     selection = _selection(validation, settings)
     planned = survey(iter_entries(manifest), selection)
     if settings.dry_run:

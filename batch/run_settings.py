@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from batch.errors import UsageError
-from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, ManifestSettings
+from batch.settings import (
+    GRAPH_READ_LIMIT,
+    GRAPH_WRITE_LIMIT,
+    Limit,
+    LogFormat,
+    ManifestSettings,
+)
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 ENV_PREFIX = "GRAPH_BATCH_"
@@ -90,6 +96,7 @@ class RunSettings(BaseModel):
     failures_csv: Path | None = None
     lock_file: Path | None = None
     plan: Path | None = None
+    log_format: LogFormat = "console"
 
     @field_validator("base_url")
     @classmethod

@@ -15,6 +15,7 @@ from pathlib import Path
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.cli.validate_cmd import listed, summary
+from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
 from batch.planning.service import make_plan
@@ -67,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--concurrency", type=int, metavar="N", help="reads in flight at once (default 8)"
     )
+    parser.add_argument(
+        "--log-format",
+        choices=("console", "json"),
+        help="diagnostics on stderr as readable lines or one JSON object per line (console)",
+    )
     add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 
@@ -84,6 +90,7 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
         "read_limit": args.read_limit,
         "write_limit": args.write_limit,
         "concurrency": args.concurrency,
+        "log_format": args.log_format,
     }
     cloud = resolve_cloud(args.cloud, os.environ, validation.settings)
     return resolve_plan_settings(
@@ -108,6 +115,7 @@ def handle(args: argparse.Namespace) -> int:
         _report_invalid(validation)
         return int(ExitCode.INVALID)
     settings = _settings(args, validation)
+    configure_diagnostics(os.environ, settings.log_format)
     tally = asyncio.run(_plan(args, validation, settings))
     print(render_summary(tally, settings.write_limit, validation.file))
     if args.out is not None:

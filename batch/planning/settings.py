@@ -14,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from batch.errors import UsageError
 from batch.planning.http_reader import check_base_url
-from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, ManifestSettings
+from batch.settings import (
+    GRAPH_READ_LIMIT,
+    GRAPH_WRITE_LIMIT,
+    Limit,
+    LogFormat,
+    ManifestSettings,
+)
 
 ENV_PREFIX = "GRAPH_BATCH_"
 
@@ -29,6 +35,7 @@ class PlanSettings(BaseModel):
     read_limit: Limit = GRAPH_READ_LIMIT
     write_limit: Limit = GRAPH_WRITE_LIMIT
     concurrency: int = Field(default=8, ge=1, le=256)
+    log_format: LogFormat = "console"
 
     @field_validator("base_url")
     @classmethod
