@@ -19,7 +19,7 @@ from batch.errors import UsageError
 from batch.execution import Job, execute
 from batch.exit_codes import ExitCode
 from batch.jobctl.guard import check_max_destructive
-from batch.jobctl.resume import load_finished_keys
+from batch.jobctl.resume import damage_warning, load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
 from batch.overview import describe, destructive_count, estimate_seconds, preview
@@ -85,7 +85,7 @@ async def run_job_async(
     )
     if on_settings is not None:
         on_settings(settings)
-    selection = _selection(validation, settings)
+    selection = _selection(validation, settings, console.err)
     planned = survey(iter_entries(manifest), selection)
     if settings.dry_run:
         _print_dry_run(manifest, planned, selection, settings, console.out)
@@ -108,12 +108,15 @@ async def run_job_async(
     return await execute(job, source, console, policy)
 
 
-def _selection(validation: Validation, settings: RunSettings) -> Selection:
+def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Selection:
     done = None
     if settings.resume:
         if settings.audit_log is None:
             raise UsageError("--resume needs --audit-log: the log of the run to pick up from")
         done = load_finished_keys(settings.audit_log)
+        warning = damage_warning(done, settings.audit_log)
+        if warning is not None:
+            print(f"graph-batch: {warning}", file=err)
     shard = parse_shard(settings.shard) if settings.shard else None
     plan = load_plan_selection(settings.plan, validation.sha256) if settings.plan else None
     return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)

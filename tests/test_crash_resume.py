@@ -107,6 +107,7 @@ async def test_kill_9_then_resume_applies_everything_once(tmp_path: Path, kill_w
         resumed = await run_cli(*_run_args(job.job, audit, sandbox, "--resume"), env=_env(sandbox))
         assert resumed.code == ExitCode.OK, resumed.err
         assert resumed.out == ""
+        assert "--resume skipped 1 unreadable line(s)" in resumed.err
         await _assert_applied_once(sandbox, job)
 
     killed, last = _runs(read_records(audit))
