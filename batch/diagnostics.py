@@ -2,7 +2,8 @@
 
 The audit log has its own dedicated logger (batch.audit.writer); this configures only the
 global structlog setup the CLI, as the host program, owns. `GRAPH_BATCH_LOG_LEVEL=info` shows
-every retry as it happens.
+every retry as it happens; `--log-format json` writes each event as one JSON object per line
+for log collectors (journald, CI, Azure Monitor), redacted like the console lines.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ import sys
 from collections.abc import Mapping
 
 import structlog
+from structlog.typing import Processor
 
 from batch.auth.redact import redact_secrets
+from batch.settings import LogFormat
 
 LOG_LEVEL_ENV = "GRAPH_BATCH_LOG_LEVEL"
 
 
-def configure_diagnostics(environ: Mapping[str, str]) -> None:
+def _renderer(log_format: LogFormat) -> Processor:
+    if log_format == "json":
+        return structlog.processors.JSONRenderer(sort_keys=False)
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
+def configure_diagnostics(environ: Mapping[str, str], log_format: LogFormat = "console") -> None:
     """Send structlog events at or above GRAPH_BATCH_LOG_LEVEL (default warning) to stderr."""
     name = environ.get(LOG_LEVEL_ENV, "warning").strip().upper()
     level = logging.getLevelNamesMapping().get(name, logging.WARNING)
@@ -27,7 +36,7 @@ def configure_diagnostics(environ: Mapping[str, str]) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
-            structlog.dev.ConsoleRenderer(colors=False),
+            _renderer(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),

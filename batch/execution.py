@@ -180,6 +180,7 @@ async def _run(
             live=console.live,
             clock=clock,
             throttled=lambda: executor.traffic.throttled,
+            as_json=job.settings.log_format == "json",
         )
         runner = Runner(
             executor=executor,

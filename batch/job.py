@@ -8,7 +8,7 @@ known, the user has agreed to destructive changes and a token is at hand. The se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -19,7 +19,7 @@ from batch.errors import UsageError
 from batch.execution import Job, execute
 from batch.exit_codes import ExitCode
 from batch.jobctl.guard import check_max_destructive
-from batch.jobctl.resume import load_finished_keys
+from batch.jobctl.resume import damage_warning, load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
 from batch.overview import describe, destructive_count, estimate_seconds, preview
@@ -49,9 +49,12 @@ def run_job(
     credentials: Credentials,
     *,
     console: Console | None = None,
+    on_settings: Callable[[RunSettings], None] | None = None,
 ) -> int:
     """Run `manifest` in a new event loop; returns the exit code (see `run_job_async`)."""
-    return asyncio.run(run_job_async(manifest, cli, environ, credentials, console=console))
+    return asyncio.run(
+        run_job_async(manifest, cli, environ, credentials, console=console, on_settings=on_settings)
+    )
 
 
 async def run_job_async(
@@ -62,10 +65,12 @@ async def run_job_async(
     *,
     console: Console | None = None,
     retry_policy: RetryPolicy | None = None,
+    on_settings: Callable[[RunSettings], None] | None = None,
 ) -> int:
     """Run `manifest`; returns the exit code. Raises `GraphBatchError` for usage/auth errors.
 
-    `retry_policy` replaces the one built from the settings (tests use it to remove waits).
+    `retry_policy` replaces the one built from the settings (tests use it to remove waits);
+    `on_settings` is called once the settings are known (the CLI sets up its logging there).
     """
     console = console or Console()
     validation = validate_manifest(manifest)
@@ -78,7 +83,9 @@ async def run_job_async(
         validation.settings,
         default_base_url=credentials.base_url(validation.settings),
     )
-    selection = _selection(validation, settings)
+    if on_settings is not None:
+        on_settings(settings)
+    selection = _selection(validation, settings, console.err)
     planned = survey(iter_entries(manifest), selection)
     if settings.dry_run:
         _print_dry_run(manifest, planned, selection, settings, console.out)
@@ -104,12 +111,15 @@ async def run_job_async(
     return await execute(job, source, console, policy)
 
 
-def _selection(validation: Validation, settings: RunSettings) -> Selection:
+def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Selection:
     done = None
     if settings.resume:
         if settings.audit_log is None:
             raise UsageError("--resume needs --audit-log: the log of the run to pick up from")
         done = load_finished_keys(settings.audit_log)
+        warning = damage_warning(done, settings.audit_log)
+        if warning is not None:
+            print(f"graph-batch: {warning}", file=err)
     shard = parse_shard(settings.shard) if settings.shard else None
     plan = load_plan_selection(settings.plan, validation.sha256) if settings.plan else None
     return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)

@@ -1,10 +1,16 @@
-"""Progress for people: a live one-line bar on a terminal, a periodic log line otherwise."""
+"""Progress for people: a live one-line bar on a terminal, a periodic log line otherwise.
+
+With `--log-format json` the periodic line is a JSON object like the other diagnostics, so a
+log collector reading stderr never meets a line it cannot parse.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from batch.audit.records import Outcome
 from batch.pacing import Clock
@@ -37,6 +43,7 @@ class Progress:
         live: bool,
         clock: Clock,
         throttled: Callable[[], int] = lambda: 0,
+        as_json: bool = False,
     ) -> None:
         self.total = total
         self.counts: Counter[Outcome] = Counter()
@@ -44,17 +51,33 @@ class Progress:
         self._live = live
         self._clock = clock
         self._throttled = throttled
+        self._as_json = as_json
         self._started = clock.now()
 
     def row_done(self, outcome: Outcome) -> None:
         """Count one finished row."""
         self.counts[outcome] += 1
 
+    def _rate(self) -> tuple[int, float]:
+        done = sum(self.counts.values())
+        return done, done / max(self._clock.now() - self._started, 1e-9)
+
+    def fields(self) -> dict[str, Any]:
+        """The current progress as the fields of a JSON `progress` event."""
+        done, rate = self._rate()
+        eta = round((self.total - done) / rate, 1) if rate > 0 else None
+        return {
+            "done": done,
+            "total": self.total,
+            "rows_per_s": round(rate, 2),
+            "eta_s": eta,
+            "failed": self.counts[Outcome.FAILED],
+            "throttled": self._throttled(),
+        }
+
     def line(self) -> str:
         """The current progress as one line of text."""
-        done = sum(self.counts.values())
-        elapsed = max(self._clock.now() - self._started, 1e-9)
-        rate = done / elapsed
+        done, rate = self._rate()
         eta = format_duration((self.total - done) / rate) if rate > 0 else "?"
         failed = self.counts[Outcome.FAILED]
         share = done / self.total if self.total else 1.0
@@ -79,5 +102,12 @@ class Progress:
         if self._live:
             self._stream.write("\r" + self.line() + ("\n" if final else ""))
         elif not final:
-            self._stream.write(f"graph-batch: progress {self.line()}\n")
+            self._stream.write(self._log_line())
         self._stream.flush()
+
+    def _log_line(self) -> str:
+        if not self._as_json:
+            return f"graph-batch: progress {self.line()}\n"
+        stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        event = {"event": "progress", "level": "info", "timestamp": stamp} | self.fields()
+        return json.dumps(event) + "\n"

@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from batch.errors import UsageError
-from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, ManifestSettings
+from batch.settings import (
+    GRAPH_READ_LIMIT,
+    GRAPH_WRITE_LIMIT,
+    Limit,
+    LogFormat,
+    ManifestSettings,
+)
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 ENV_PREFIX = "GRAPH_BATCH_"
@@ -68,7 +74,7 @@ def check_base_url(url: str) -> str:
 
 
 class GraphSettings(BaseModel):
-    """Where requests go and how fast: the settings `run` and `plan` share."""
+    """Where requests go, how fast, and how diagnostics look: what `run` and `plan` share."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -76,6 +82,7 @@ class GraphSettings(BaseModel):
     api_version: Literal["v1.0", "beta"] = "v1.0"
     write_limit: Limit = GRAPH_WRITE_LIMIT
     read_limit: Limit = GRAPH_READ_LIMIT
+    log_format: LogFormat = "console"
 
     @field_validator("base_url")
     @classmethod

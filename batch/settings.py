@@ -47,6 +47,9 @@ Limit = Annotated[RateLimit, BeforeValidator(_coerce_limit), PlainSerializer(str
 
 GRAPH_WRITE_LIMIT = RateLimit(count=15, per_seconds=30)
 """Graph's published virtual-events write limit (per app, across all tenants)."""
+LogFormat = Literal["console", "json"]
+"""How diagnostics on stderr are written: readable lines, or one JSON object per line."""
+
 GRAPH_READ_LIMIT = RateLimit(count=750, per_seconds=30)
 """Graph's published virtual-events read limit (per app, across all tenants)."""
 
@@ -79,3 +82,4 @@ class ManifestSettings(BaseModel):
     auth: AuthMode | None = None
     cloud: str | None = None
     max_destructive: int | None = Field(default=None, ge=0)
+    log_format: LogFormat | None = None

@@ -49,6 +49,17 @@ def test_file_is_private_and_lines_are_json(tmp_path: Path) -> None:
     assert parsed[0]["ts"].endswith("Z")
 
 
+def test_truncated_last_line_is_closed_before_appending(tmp_path: Path) -> None:
+    """After a kill mid-write, the next run's records start on a line of their own."""
+    path = tmp_path / "audit.jsonl"
+    path.write_text('{"ts":"2026-11-21T00:00:00Z","event":"run.finished"}\n{"ts":"2026-11-2')
+    with AuditWriter(path) as writer:
+        writer.write(RunFinished(run_id="r", counts={}, elapsed=0, exit_code=0))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == '{"ts":"2026-11-2'
+    assert json.loads(lines[2])["run_id"] == "r"
+
+
 def test_appends_to_existing_file(tmp_path: Path) -> None:
     """A second writer on the same path adds lines instead of truncating."""
     path = tmp_path / "audit.jsonl"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -81,6 +83,30 @@ def test_progress_line() -> None:
     assert "ETA 3s" in line
     assert "failed 1" in line
     assert "throttled 2" in line
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+async def test_progress_log_line_follows_the_log_format(as_json: bool) -> None:
+    """Off a terminal the periodic line is text, or a JSON `progress` event (json format)."""
+    clock = FakeClock()
+    stream = io.StringIO()
+    progress = Progress(4, stream, live=False, clock=clock, as_json=as_json)
+    progress.row_done(S)
+    progress.row_done(F)
+    reporter = asyncio.create_task(progress.report_until_cancelled())
+    for _ in range(10):
+        await asyncio.sleep(0)
+        if stream.getvalue():
+            break
+    reporter.cancel()
+    await asyncio.gather(reporter, return_exceptions=True)
+    line = stream.getvalue().splitlines()[0]
+    if as_json:
+        event = json.loads(line)
+        assert event["event"] == "progress"
+        assert (event["done"], event["total"], event["failed"], event["eta_s"]) == (2, 4, 1, 10.0)
+    else:
+        assert line.startswith("graph-batch: progress [")
 
 
 def test_summary_table() -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -16,37 +14,12 @@ from batch.cli import main
 from batch.exit_codes import ExitCode
 from batch.operations import EventType, event_path
 from batch.sandbox import World
+from tests.process_helpers import read_banner, start_cli
 from tests.sandbox_helpers import DEFAULT_WORLD, WEBINAR
-
-REPO = DEFAULT_WORLD.parent.parent
 
 
 async def _start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "batch",
-        "sandbox",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-    )
-
-
-async def _read_banner(process: asyncio.subprocess.Process) -> dict[str, str]:
-    """Read stdout lines up to the token line; returns base URL and token."""
-    assert process.stdout is not None
-    found: dict[str, str] = {}
-    while "token" not in found:
-        line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
-        assert line, "sandbox exited before printing its banner"
-        if line.startswith("sandbox listening on "):
-            found["url"] = line.removeprefix("sandbox listening on ").strip()
-        if line.startswith("export GRAPH_ACCESS_TOKEN="):
-            found["token"] = line.split("=", 1)[1].strip()
-    return found
+    return await start_cli("sandbox", *args, env=env)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
@@ -56,7 +29,7 @@ async def test_cli_serves_prints_url_and_token_and_stops_cleanly(
     """The subprocess prints a loopback URL and a working token; a signal stops it with exit 0."""
     process = await _start("--world", str(DEFAULT_WORLD), "--port", "0")
     try:
-        banner = await _read_banner(process)
+        banner = await read_banner(process)
         assert banner["url"].startswith("http://127.0.0.1:")
         url = f"{banner['url']}/v1.0{event_path(EventType.WEBINAR, WEBINAR)}"
         async with (

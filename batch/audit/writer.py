@@ -76,6 +76,15 @@ def open_private_append(path: Path) -> TextIO:
     return cast(TextIO, os.fdopen(fd, "a", encoding="utf-8"))
 
 
+def _ends_mid_line(path: Path) -> bool:
+    """Whether the file's last line lacks its newline (a run killed in the middle of a write)."""
+    with path.open("rb") as stream:
+        if stream.seek(0, os.SEEK_END) == 0:
+            return False
+        stream.seek(-1, os.SEEK_END)
+        return stream.read(1) != b"\n"
+
+
 class AuditWriter:
     """Appends audit records to a JSON-lines file; every write is flushed before it returns.
 
@@ -91,6 +100,11 @@ class AuditWriter:
     def __enter__(self) -> Self:
         try:
             self._file = open_private_append(self.path)
+            if _ends_mid_line(self.path):
+                # Close the cut-off line, or this run's first record would be glued onto it
+                # and lost with it to every reader.
+                self._file.write("\n")
+                self._file.flush()
         except OSError as exc:
             raise UsageError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
         self._log = structlog.wrap_logger(

@@ -68,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--concurrency", type=int, metavar="N", help="reads in flight at once (default 8)"
     )
+    parser.add_argument(
+        "--log-format",
+        choices=("console", "json"),
+        help="diagnostics on stderr as readable lines or one JSON object per line (console)",
+    )
     add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 
@@ -85,6 +90,7 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
         "read_limit": args.read_limit,
         "write_limit": args.write_limit,
         "concurrency": args.concurrency,
+        "log_format": args.log_format,
     }
     cloud = resolve_cloud(args.cloud, os.environ, validation.settings)
     return resolve_plan_settings(
@@ -110,6 +116,7 @@ def handle(args: argparse.Namespace) -> int:
         _report_invalid(validation)
         return int(ExitCode.INVALID)
     settings = _settings(args, validation)
+    configure_diagnostics(os.environ, settings.log_format)
     tally = asyncio.run(_plan(args, validation, settings))
     print(render_summary(tally, settings.write_limit, validation.file))
     if args.out is not None:

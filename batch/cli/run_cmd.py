@@ -11,7 +11,7 @@ from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.diagnostics import configure_diagnostics
 from batch.job import run_job
-from batch.run_settings import DEFAULT_BASE_URL
+from batch.run_settings import DEFAULT_BASE_URL, RunSettings
 from batch.settings import ManifestSettings
 
 _AUTH_FLAGS = ("auth", "token_file", "cloud")
@@ -67,6 +67,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--yes", action="store_const", const=True, help="do not ask before destructive changes")
     add("--dry-run", action="store_const", const=True, help="send nothing; show what would be done")
     add("--quiet", action="store_const", const=True, help="no progress; summary only on failure")
+    add(
+        "--log-format",
+        choices=("console", "json"),
+        help="diagnostics on stderr as readable lines or one JSON object per line (console)",
+    )
     jobctl = parser.add_argument_group("job control (see docs/operability.md)")
     jobctl.add_argument("--max-destructive", metavar="N", help="refuse more destructive rows")
     jobctl.add_argument("--shard", metavar="K/N", help="run only shard K of N (1-based)")
@@ -87,4 +92,10 @@ def handle(args: argparse.Namespace) -> int:
     skip = {"func", "command", "manifest", *_AUTH_FLAGS}
     cli = {name: value for name, value in vars(args).items() if name not in skip}
     configure_diagnostics(os.environ)
-    return run_job(args.manifest, cli, os.environ, _FlagCredentials(args))
+
+    def configure_logging(settings: RunSettings) -> None:
+        configure_diagnostics(os.environ, settings.log_format)
+
+    return run_job(
+        args.manifest, cli, os.environ, _FlagCredentials(args), on_settings=configure_logging
+    )

@@ -65,3 +65,21 @@ def load_finished_keys(path: Path) -> ResumeIndex:
         truncated_tail=scan.truncated_tail,
         last_run_id=last_run_id,
     )
+
+
+def damage_warning(index: ResumeIndex, path: Path) -> str | None:
+    """The warning a resumed run prints about unreadable lines it skipped, if there were any.
+
+    A row whose record was unreadable runs again (verified, so never applied twice); the user
+    should still learn the log was damaged.
+    """
+    if not index.corrupt_lines:
+        return None
+    shown = ", ".join(map(str, index.corrupt_lines[:10]))
+    more = " ..." if len(index.corrupt_lines) > 10 else ""
+    tail = "; the last was cut off mid-write" if index.truncated_tail else ""
+    return (
+        f"warning: --resume skipped {len(index.corrupt_lines)} unreadable line(s) of {path} "
+        f"(line {shown}{more}{tail}; a run killed mid-write leaves one): rows they recorded "
+        "run again"
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from batch.audit.records import AuditRecord, Outcome
 from batch.errors import UsageError
-from batch.jobctl.resume import RESUMED_REASON, load_finished_keys
+from batch.jobctl.resume import RESUMED_REASON, ResumeIndex, damage_warning, load_finished_keys
 from batch.operations import Cancel, RemoveSession
 from tests.auditlog_factory import row, run_finished, started, write_log
 
@@ -131,3 +131,23 @@ def test_unreadable_log_is_a_usage_error(tmp_path: Path) -> None:
     """A path that cannot be read as a file fails with a clear message."""
     with pytest.raises(UsageError, match="cannot read audit log"):
         load_finished_keys(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "truncated", "expected"),
+    [
+        ((), False, None),
+        ((4,), True, "skipped 1 unreadable line(s) of a.jsonl (line 4; the last was cut off"),
+        ((2, 7), False, "skipped 2 unreadable line(s) of a.jsonl (line 2, 7; a run killed"),
+        (tuple(range(1, 13)), False, "(line 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ...;"),
+    ],
+)
+def test_damage_warning(corrupt: tuple[int, ...], truncated: bool, expected: str | None) -> None:
+    """A damaged log is named with its unreadable lines (ten at most); a clean one says nothing."""
+    index = ResumeIndex(frozenset(), 1, corrupt_lines=corrupt, truncated_tail=truncated)
+    warning = damage_warning(index, Path("a.jsonl"))
+    if expected is None:
+        assert warning is None
+    else:
+        assert warning is not None
+        assert expected in warning
