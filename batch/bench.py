@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from batch.cli import main as cli_main
-from batch.pacing import estimated_seconds
+from batch.http.pacing import estimated_seconds
 from batch.rehearsal import sandbox_in_subprocess, state_problems, write_yaml_job
 from batch.sandbox import SandboxConfig, generate_world
 from batch.settings import RateLimit

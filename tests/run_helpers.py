@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from batch.auth.base import AccessToken, TokenSource
-from batch.console import Console
 from batch.errors import GraphBatchError
-from batch.job import run_job_async
+from batch.http.retry_policy import RetryPolicy
 from batch.rehearsal import state_problems, write_yaml_job
-from batch.retry_policy import RetryPolicy
+from batch.run.console import Console
+from batch.run.job import run_job_async
 from batch.sandbox import Sandbox
 from batch.settings import ManifestSettings
 

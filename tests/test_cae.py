@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from batch.token_holder import cae_claims
+from batch.auth.token_holder import cae_claims
 
 CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}'
 

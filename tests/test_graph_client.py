@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from batch.errors import TransportError
-from batch.graph_client import GraphClient
+from batch.http.client import GraphClient
 
 SEEN: list[dict[str, str]] = []
 

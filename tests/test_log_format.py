@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from batch.errors import UsageError
-from batch.run_settings import resolve_settings
+from batch.run.settings import resolve_settings
 from batch.settings import ManifestSettings
 from tests.process_helpers import run_cli, sandbox_process, write_rehearsal
 

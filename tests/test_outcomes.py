@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from batch.audit.records import Outcome
-from batch.graph_client import GraphResponse
+from batch.http.client import GraphResponse
 from batch.operations import Cancel, CancelRegistration, RemoveSession, RequestClass
-from batch.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.verify import WriteOperation, read_verification, verification_path
+from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
+from batch.run.verify import WriteOperation, read_verification, verification_path
 
 W, R = RequestClass.WRITE, RequestClass.READ
 A = AttemptResult

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from batch.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
+from batch.http.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
 

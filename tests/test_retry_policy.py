@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tenacity import AsyncRetrying
 
-from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
 from tests.fake_clock import FakeClock
 
 

@@ -15,13 +15,13 @@ from tenacity import AsyncRetrying
 
 from batch.audit.records import Outcome
 from batch.exit_codes import ExitCode
-from batch.overview import describe, destructive_count, estimate_seconds
-from batch.progress import Progress, format_duration
-from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
-from batch.run_settings import resolve_settings
-from batch.runner import RunTotals, StopReason, WriteRefusalGuard
-from batch.selection import Survey
-from batch.summary import render_summary
+from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.run.overview import describe, destructive_count, estimate_seconds
+from batch.run.progress import Progress, format_duration
+from batch.run.selection import Survey
+from batch.run.settings import resolve_settings
+from batch.run.summary import render_summary
+from batch.run.workers import RunTotals, StopReason, WriteRefusalGuard
 from tests.fake_clock import FakeClock
 
 F, S = Outcome.FAILED, Outcome.SUCCEEDED

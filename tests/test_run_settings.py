@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch.errors import UsageError
-from batch.run_settings import check_base_url, parse_duration, resolve_settings
+from batch.run.settings import check_base_url, parse_duration, resolve_settings
 from batch.settings import ManifestSettings, RateLimit
 
 MANIFEST = ManifestSettings.model_validate(

@@ -10,8 +10,8 @@ from batch.auth.base import TokenSource
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.diagnostics import configure_diagnostics
-from batch.job import run_job
-from batch.run_settings import DEFAULT_BASE_URL, RunSettings
+from batch.run.job import run_job
+from batch.run.settings import DEFAULT_BASE_URL, RunSettings
 from batch.settings import ManifestSettings
 
 _AUTH_FLAGS = ("auth", "token_file", "cloud")

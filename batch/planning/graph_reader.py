@@ -13,13 +13,13 @@ import uuid
 
 from tenacity import AsyncRetrying
 
+from batch.auth.token_holder import TokenHolder, cae_claims
 from batch.errors import TransportError
-from batch.graph_client import GraphClient, GraphResponse
-from batch.pacing import Clock, Pacer
+from batch.http.client import GraphClient, GraphResponse
+from batch.http.pacing import Clock, Pacer
+from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.http.transient import Answer, pace, retry_signal
 from batch.planning.reader import ReadResult
-from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
-from batch.token_holder import TokenHolder, cae_claims
-from batch.transient import Answer, pace, retry_signal
 
 PLAN_RETRY_POLICY = RetryPolicy(max_attempts=5, base=1.0, cap=30.0, max_retry_after=120.0)
 """Reads give up sooner than writes: a row still failing is classified `error`, not lost."""

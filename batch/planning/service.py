@@ -10,9 +10,11 @@ from pathlib import Path
 from batch.audit.records import utc_now
 from batch.auth.base import TokenSource
 from batch.auth.factory import token_refused_error
-from batch.graph_client import GraphClient
+from batch.auth.token_holder import TokenHolder
+from batch.http.client import GraphClient
+from batch.http.pacing import Clock, MonotonicClock, Pacer
+from batch.http.retry_policy import RetryPolicy
 from batch.manifest import Validation, iter_entries
-from batch.pacing import Clock, MonotonicClock, Pacer
 from batch.planning.cache import CachingReader
 from batch.planning.classify import PlanRow
 from batch.planning.document import PlanHeader, PlanWriter
@@ -20,8 +22,6 @@ from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
 from batch.planning.planner import plan_rows
 from batch.planning.settings import PlanSettings
 from batch.planning.tally import PlanTally
-from batch.retry_policy import RetryPolicy
-from batch.token_holder import TokenHolder
 
 
 async def make_plan(

@@ -9,12 +9,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from batch.graph_client import GraphClient
-from batch.pacing import Pacer
+from batch.auth.token_holder import TokenHolder
+from batch.http.client import GraphClient
+from batch.http.pacing import Pacer
+from batch.http.retry_policy import RetryPolicy
 from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
-from batch.retry_policy import RetryPolicy
 from batch.settings import RateLimit
-from batch.token_holder import TokenHolder
 from tests.fake_clock import FakeClock
 from tests.planning.fakes import RotatingTokens
 

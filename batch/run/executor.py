@@ -19,15 +19,15 @@ from tenacity import AsyncRetrying, RetryCallState
 from batch.audit.records import OpAttempt, OpFinished, Outcome
 from batch.audit.writer import AuditWriter
 from batch.auth.factory import token_refused_error
+from batch.auth.token_holder import TokenHolder, cae_claims
 from batch.errors import TransportError
-from batch.graph_client import GraphClient, GraphResponse
+from batch.http.client import GraphClient, GraphResponse
+from batch.http.pacing import Clock, Pacers
+from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.http.transient import Answer, pace, retry_signal
 from batch.operations import GetSession, RequestClass
-from batch.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.pacing import Clock, Pacers
-from batch.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
-from batch.token_holder import TokenHolder, cae_claims
-from batch.transient import Answer, pace, retry_signal
-from batch.verify import AnyOperation, read_verification, verification_path
+from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
+from batch.run.verify import AnyOperation, read_verification, verification_path
 
 Purpose = Literal["operation", "verify", "preflight"]
 

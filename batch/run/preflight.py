@@ -11,10 +11,10 @@ from collections.abc import Collection
 from batch.auth.base import AccessToken
 from batch.auth.describe import check_token_for_ops, describe_token
 from batch.errors import AuthError
-from batch.executor import Executor
-from batch.graph_client import GraphResponse
+from batch.http.client import GraphResponse
 from batch.operations import event_path
-from batch.verify import AnyOperation
+from batch.run.executor import Executor
+from batch.run.verify import AnyOperation
 
 
 async def preflight(

@@ -9,10 +9,10 @@ answer lets the class ramp back up.
 from __future__ import annotations
 
 from batch.errors import TransportError
-from batch.graph_client import GraphResponse
-from batch.pacing import Pacer
-from batch.retry_after import parse_retry_after
-from batch.retry_policy import RETRY_STATUSES, THROTTLE_STATUSES, Retryable, RetryPolicy
+from batch.http.client import GraphResponse
+from batch.http.pacing import Pacer
+from batch.http.retry_after import parse_retry_after
+from batch.http.retry_policy import RETRY_STATUSES, THROTTLE_STATUSES, Retryable, RetryPolicy
 
 Answer = GraphResponse | TransportError
 

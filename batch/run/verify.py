@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from batch.graph_client import GraphResponse
+from batch.http.client import GraphResponse
 from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
-from batch.outcomes import Verified
+from batch.run.outcomes import Verified
 
 WriteOperation = Cancel | RemoveSession | CancelRegistration
 AnyOperation = WriteOperation | GetSession

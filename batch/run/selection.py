@@ -18,7 +18,7 @@ from batch.jobctl.shard import Shard, in_shard
 from batch.manifest import Entry
 from batch.operations import RequestClass
 from batch.planning.selection import PlanSelection
-from batch.verify import AnyOperation
+from batch.run.verify import AnyOperation
 
 DUPLICATE_REASON = "duplicate"
 NOT_IN_PLAN_REASON = "not-in-plan"

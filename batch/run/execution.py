@@ -18,22 +18,22 @@ from batch import __version__
 from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
 from batch.auth.base import AccessToken, TokenSource
-from batch.console import Console
+from batch.auth.token_holder import TokenHolder
 from batch.errors import AuthError
-from batch.executor import Executor, Traffic
-from batch.graph_client import GraphClient
+from batch.http.client import GraphClient
+from batch.http.pacing import Clock, MonotonicClock, Pacers
+from batch.http.retry_policy import RetryPolicy
 from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
 from batch.jobctl.lock import JobLock, lock_path_for
 from batch.manifest import Entry, Validation, iter_entries
-from batch.pacing import Clock, MonotonicClock, Pacers
-from batch.preflight import preflight
-from batch.progress import Progress
-from batch.retry_policy import RetryPolicy
-from batch.run_settings import RunSettings
-from batch.runner import Runner, RunTotals, StopReason
-from batch.selection import Selection, Survey
-from batch.summary import render_summary
-from batch.token_holder import TokenHolder
+from batch.run.console import Console
+from batch.run.executor import Executor, Traffic
+from batch.run.preflight import preflight
+from batch.run.progress import Progress
+from batch.run.selection import Selection, Survey
+from batch.run.settings import RunSettings
+from batch.run.summary import render_summary
+from batch.run.workers import Runner, RunTotals, StopReason
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from batch.audit.records import Outcome
+from batch.http.retry_policy import RETRY_STATUSES
 from batch.operations import RequestClass
-from batch.retry_policy import RETRY_STATUSES
 
 # Answers that may mean "already in the desired state" for a write.
 _MAYBE_DONE = frozenset({400, 404, 409})

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
+from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
 from batch.operations import OP_NAMES
-from batch.pacing import estimated_seconds
-from batch.progress import format_duration
-from batch.run_settings import RunSettings
-from batch.selection import Survey
+from batch.run.progress import format_duration
+from batch.run.selection import Survey
+from batch.run.settings import RunSettings
 
 PREVIEW_ROWS = 20
 

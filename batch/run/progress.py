@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from batch.audit.records import Outcome
-from batch.pacing import Clock
+from batch.http.pacing import Clock
 
 TTY_REFRESH = 0.25
 LOG_EVERY_SECONDS = 10.0

@@ -18,12 +18,12 @@ from enum import StrEnum
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.writer import AuditWriter
 from batch.errors import AuthError, GraphBatchError
-from batch.executor import Executor, RowState
 from batch.exit_codes import ExitCode
+from batch.http.pacing import Clock
 from batch.manifest import Entry
 from batch.operations import RequestClass
-from batch.pacing import Clock
-from batch.progress import Progress
+from batch.run.executor import Executor, RowState
+from batch.run.progress import Progress
 
 INTERRUPT_GRACE = 10.0
 """Seconds in-flight rows get to finish after Ctrl-C/SIGTERM or the deadline."""

@@ -2,7 +2,7 @@
 
 Nothing is sent before the manifest is valid, the settings are good, the run's share of rows is
 known, the user has agreed to destructive changes and a token is at hand. The sending itself is
-`batch.execution`.
+`batch.run.execution`.
 """
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from batch.auth.base import TokenSource
-from batch.console import Console
 from batch.errors import UsageError
-from batch.execution import Job, execute
 from batch.exit_codes import ExitCode
+from batch.http.retry_policy import RetryPolicy
 from batch.jobctl.guard import check_max_destructive
 from batch.jobctl.resume import damage_warning, load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
-from batch.overview import describe, destructive_count, estimate_seconds, preview
 from batch.planning.selection import load_plan_selection
-from batch.retry_policy import RetryPolicy
-from batch.run_settings import RunSettings, resolve_settings
-from batch.selection import Selection, Survey, survey
+from batch.run.console import Console
+from batch.run.execution import Job, execute
+from batch.run.overview import describe, destructive_count, estimate_seconds, preview
+from batch.run.selection import Selection, Survey, survey
+from batch.run.settings import RunSettings, resolve_settings
 from batch.settings import ManifestSettings
 
 

@@ -1,0 +1,1 @@
+"""Talking to Graph over HTTP: one client, client-side pacing, and what is retried how."""
