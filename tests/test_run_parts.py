@@ -17,7 +17,7 @@ from batch.audit.records import Outcome
 from batch.exit_codes import ExitCode
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
 from batch.run.overview import describe, destructive_count, estimate_seconds
-from batch.run.progress import Progress, format_duration
+from batch.run.progress import Progress
 from batch.run.selection import Survey
 from batch.run.settings import resolve_settings
 from batch.run.summary import render_summary
@@ -62,14 +62,6 @@ def test_exit_codes(counts: dict[str, int], stop: StopReason | None, code: ExitC
     assert RunTotals(counts=Counter(counts), stop_reason=stop).exit_code is code
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0s"), (42.4, "42s"), (185, "3m05s"), (3720, "1h02m"), (-5, "0s")]
-)
-def test_format_duration(seconds: float, text: str) -> None:
-    """Durations read like a clock, short enough for a progress line."""
-    assert format_duration(seconds) == text
-
-
 def test_progress_line() -> None:
     """The line shows done/total, rate, ETA, failures and throttling."""
     clock = FakeClock()
@@ -80,7 +72,7 @@ def test_progress_line() -> None:
     line = progress.line()
     assert "4/10" in line
     assert "2.0 rows/s" in line
-    assert "ETA 3s" in line
+    assert "ETA 3.0s" in line
     assert "failed 1" in line
     assert "throttled 2" in line
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from batch.errors import UsageError
-from batch.run.settings import check_base_url, parse_duration, resolve_settings
+from batch.run.settings import check_base_url, resolve_settings
 from batch.settings import ManifestSettings, RateLimit
 
 MANIFEST = ManifestSettings.model_validate(
@@ -90,26 +86,3 @@ def test_base_url_rule(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match=r"http|URL|query"):
             check_base_url(url)
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90", 90), ("1.5", 1.5), ("90m", 5400), ("2h", 7200), ("1h30m", 5400), ("45s", 45)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    """Seconds, minutes, hours and combinations."""
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "0", "-5", "m", "1x", "h1"])
-def test_parse_duration_rejects(text: str) -> None:
-    """Empty, zero, negative and malformed durations are refused."""
-    with pytest.raises(ValueError, match="duration"):
-        parse_duration(text)
-
-
-@given(st.text(max_size=12))
-def test_parse_duration_never_crashes(text: str) -> None:
-    """Any text gives a positive number or a ValueError."""
-    with contextlib.suppress(ValueError):
-        assert parse_duration(text) > 0

@@ -12,6 +12,7 @@ from typing import Any
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.summary import AuditReport, RunSummary
+from batch.durations import format_duration
 
 TABLE_FAILED_ROWS = 50
 """How many failed rows the table lists per run; the JSON lists them all."""
@@ -20,15 +21,6 @@ TABLE_FAILED_ROWS = 50
 def target_text(target: Mapping[str, str]) -> str:
     """`event_id=e1 registration_id=r7`: a row's ids on one line (event_type left out)."""
     return " ".join(f"{name}={value}" for name, value in target.items() if name != "event_type")
-
-
-def format_duration(seconds: float) -> str:
-    """`12.5s`, `4m05s` or `5h36m00s`."""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:

@@ -18,8 +18,9 @@ from typing import IO, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
+from batch.http.pacing import estimated_seconds
 from batch.planning.classify import Classification, PlanRow
-from batch.planning.tally import PlanTally, estimated_write_seconds
+from batch.planning.tally import PlanTally
 from batch.settings import RateLimit
 
 PLAN_VERSION: Literal[1] = 1
@@ -106,9 +107,7 @@ class PlanWriter:
             "counts": tally.counts_json(),
             "counts_by_op": tally.by_op_json(),
             "will_apply_writes": tally.will_apply_writes,
-            "estimated_write_seconds": estimated_write_seconds(
-                tally.will_apply_writes, write_limit
-            ),
+            "estimated_write_seconds": estimated_seconds(tally.will_apply_writes, write_limit),
         }
         self._file.write("\n]," + json.dumps(totals)[1:] + "\n")
         self._file.flush()

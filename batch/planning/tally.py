@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from batch.durations import format_duration
+from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
 from batch.operations import OP_NAMES
 from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
@@ -59,23 +61,6 @@ class PlanTally:
         }
 
 
-def estimated_write_seconds(writes: int, limit: RateLimit) -> float:
-    """Ideal time for `writes` at `limit`: writes divided by the sustained rate."""
-    return writes / limit.per_second
-
-
-def format_duration(seconds: float) -> str:
-    """`2h 05m`, `3m 20s` or `12s`."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def describe_row(row: PlanRow, manifest: str) -> str:
     """`FILE:LINE: op classification (detail; HTTP status code)` for one row."""
     answer = " ".join(str(part) for part in (row.status, row.error_code) if part is not None)
@@ -101,10 +86,10 @@ def render_summary(tally: PlanTally, write_limit: RateLimit, manifest: str = "")
         if hidden:
             lines.append(f"  ... and {hidden:,} more (see the plan file)")
     writes = tally.will_apply_writes
-    seconds = estimated_write_seconds(writes, write_limit)
+    seconds = estimated_seconds(writes, write_limit)
     lines.append("")
     lines.append(
-        f"{writes:,} write(s) would be sent; at {write_limit} that takes about "
+        f"{writes:,} write(s) would be sent; at {write_limit} that takes at least "
         f"{format_duration(seconds)}."
     )
     return "\n".join(lines)

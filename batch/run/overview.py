@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
+from batch.durations import format_duration
 from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
 from batch.operations import OP_NAMES
-from batch.run.progress import format_duration
 from batch.run.selection import Survey
 from batch.run.settings import RunSettings
 

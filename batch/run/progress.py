@@ -13,23 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from batch.audit.records import Outcome
+from batch.durations import format_duration
 from batch.http.pacing import Clock
 
 TTY_REFRESH = 0.25
 LOG_EVERY_SECONDS = 10.0
 _BAR_WIDTH = 24
-
-
-def format_duration(seconds: float) -> str:
-    """`1h02m`, `3m05s` or `42s`: short enough for a progress line."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 class Progress:

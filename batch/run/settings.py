@@ -8,8 +8,6 @@ a `UsageError` naming exactly where it came from, before anything is sent.
 from __future__ import annotations
 
 import ipaddress
-import math
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -17,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from batch.durations import parse_duration
 from batch.errors import UsageError
 from batch.settings import (
     GRAPH_READ_LIMIT,
@@ -28,25 +27,6 @@ from batch.settings import (
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 ENV_PREFIX = "GRAPH_BATCH_"
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from `5400`, `90m`, `2h`, `1h30m` or `45s`; raises ValueError otherwise."""
-    value = text.strip().lower()
-    try:
-        seconds = float(value)
-    except ValueError:
-        match = _DURATION.match(value)
-        if not value or match is None:
-            raise ValueError(
-                f"expected a duration like 5400, 90m, 2h or 1h30m, got {text!r}"
-            ) from None
-        hours, minutes, secs = (float(part) if part else 0.0 for part in match.groups())
-        seconds = hours * 3600 + minutes * 60 + secs
-    if not (seconds > 0 and math.isfinite(seconds)):
-        raise ValueError(f"a duration must be positive, got {text!r}")
-    return seconds
 
 
 def _is_loopback(host: str) -> bool:

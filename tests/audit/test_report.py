@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from batch.audit.junit import render_junit, xml_safe
 from batch.audit.records import AuditRecord, Outcome
-from batch.audit.report import TABLE_FAILED_ROWS, format_duration
+from batch.audit.report import TABLE_FAILED_ROWS
 from batch.audit.summary import AuditReport, RunSummary
 from batch.cli import main
 from tests.auditlog_factory import attempt, row, run_finished, started, write_log
@@ -172,11 +172,3 @@ def test_junit_survives_any_error_text(message: str) -> None:
     # XML parsers normalise line ends to \n; everything else must survive as written.
     expected = xml_safe(message).replace("\r\n", "\n").replace("\r", "\n")
     assert (failure.text or "") == expected
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0.0s"), (12.46, "12.5s"), (75, "1m15s"), (20160, "5h36m00s")]
-)
-def test_format_duration(seconds: float, text: str) -> None:
-    """Durations read naturally at every scale."""
-    assert format_duration(seconds) == text

@@ -72,7 +72,7 @@ def test_totals(tmp_path: Path) -> None:
         "cancel": {"will-apply": 1, "already-done": 1, "not-found": 1},
         "get-session": {"will-apply": 1},
     }
-    assert (document.will_apply_writes, document.estimated_write_seconds) == (1, 2.0)
+    assert (document.will_apply_writes, document.estimated_write_seconds) == (1, 0.0)
 
 
 def test_unfinished_plan_leaves_no_file(tmp_path: Path) -> None:

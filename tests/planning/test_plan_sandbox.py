@@ -48,7 +48,7 @@ async def test_every_kind_of_row(world_sandbox: Sandbox, tmp_path: Path) -> None
         "error": 0,
     }
     assert document.will_apply_writes == 5
-    assert document.estimated_write_seconds == pytest.approx(10.0)
+    assert document.estimated_write_seconds == 0.0  # 5 writes fit in the first window of 15/30s
     not_found = [r for r in document.rows if r.classification is Classification.NOT_FOUND]
     assert all(r.status == 404 and r.error_code == "NotFound" for r in not_found)
 
