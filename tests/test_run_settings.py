@@ -86,3 +86,27 @@ def test_base_url_rule(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match=r"http|URL|query"):
             check_base_url(url)
+
+
+@pytest.mark.parametrize(
+    ("cli", "root"),
+    [
+        ({"base_url": "http://127.0.0.1:8080/v1.0"}, "http://127.0.0.1:8080/v1.0"),
+        ({"base_url": "http://127.0.0.1:8080/beta/"}, "http://127.0.0.1:8080/beta"),
+        ({"base_url": "https://graph.microsoft.com/v1.0", "api_version": "v1.0"}, None),
+        ({"base_url": "http://127.0.0.1:8080/graph"}, "http://127.0.0.1:8080/graph/v1.0"),
+        ({"base_url": "https://host/v1.0x"}, "https://host/v1.0x/v1.0"),
+    ],
+)
+def test_api_root_given_as_base_url(cli: dict[str, object], root: str | None) -> None:
+    """A pasted API root (`.../v1.0`) is not doubled; other paths are kept as they are."""
+    expected = root or "https://graph.microsoft.com/v1.0"
+    assert resolve_settings(cli, {}).api_root == expected
+
+
+def test_api_root_conflicting_with_api_version() -> None:
+    """A base URL ending in one version and --api-version naming another is refused."""
+    with pytest.raises(UsageError, match=r"ends in /v1\.0 but the API version is beta"):
+        resolve_settings(
+            {"base_url": "https://graph.microsoft.com/v1.0", "api_version": "beta"}, {}
+        )

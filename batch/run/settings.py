@@ -10,10 +10,17 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from batch.durations import parse_duration
 from batch.errors import UsageError
@@ -26,6 +33,8 @@ from batch.settings import (
 )
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
+ApiVersion = Literal["v1.0", "beta"]
+API_VERSIONS: tuple[str, ...] = get_args(ApiVersion)
 ENV_PREFIX = "GRAPH_BATCH_"
 
 
@@ -59,10 +68,26 @@ class GraphSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str = DEFAULT_BASE_URL
-    api_version: Literal["v1.0", "beta"] = "v1.0"
+    api_version: ApiVersion = "v1.0"
     write_limit: Limit = GRAPH_WRITE_LIMIT
     read_limit: Limit = GRAPH_READ_LIMIT
     log_format: LogFormat = "console"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _api_root_as_base_url(cls, data: Any) -> Any:
+        """Accept an API root (`.../v1.0`, `.../beta`) as the base URL: people paste those."""
+        if not isinstance(data, dict) or not isinstance(data.get("base_url"), str):
+            return data
+        base, _, version = data["base_url"].strip().rstrip("/").rpartition("/")
+        if version not in API_VERSIONS or "://" not in base or base.endswith("/"):
+            return data
+        if data.get("api_version", version) != version:
+            raise ValueError(
+                f"the base URL ends in /{version} but the API version is {data['api_version']}; "
+                "give the base URL without the version"
+            )
+        return {**data, "base_url": base, "api_version": version}
 
     @field_validator("base_url")
     @classmethod
