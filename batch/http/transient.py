@@ -2,8 +2,8 @@
 
 An answer is a `GraphResponse` or the `TransportError` that stood in for one. Transport failures
 and `RETRY_STATUSES` are worth another attempt, after the server's `Retry-After` (clamped) when
-it sent one (a `Retry-After` of zero counts as none). A 429, or a 503 with `Retry-After`, pauses the whole request class; any other
-answer lets the class ramp back up.
+it sent one (a `Retry-After` of zero counts as none). A 429, or a 503 with `Retry-After`,
+pauses the whole request class; any other answer lets the class ramp back up.
 """
 
 from __future__ import annotations
