@@ -2,8 +2,8 @@
 
 An answer is a `GraphResponse` or the `TransportError` that stood in for one. Transport failures
 and `RETRY_STATUSES` are worth another attempt, after the server's `Retry-After` (clamped) when
-it sent one. A 429, or a 503 with `Retry-After`, pauses the whole request class; any other
-answer lets the class ramp back up.
+it sent one (a `Retry-After` of zero counts as none). A 429, or a 503 with `Retry-After`,
+pauses the whole request class; any other answer lets the class ramp back up.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ def retry_signal(answer: Answer, policy: RetryPolicy) -> Retryable | None:
     if answer.status not in RETRY_STATUSES:
         return None
     retry_after = parse_retry_after(answer.header("Retry-After"))
+    if retry_after is not None and retry_after <= 0:
+        # "Retry now" (`0`, or a date already past) is no guidance: honoured literally, every
+        # attempt would land in the same throttling window and the row would fail in
+        # milliseconds. Back off as if the header were absent.
+        retry_after = None
     if retry_after is not None:
         retry_after = min(retry_after, policy.max_retry_after)
     return Retryable(f"HTTP {answer.status} {answer.error_code or ''}".strip(), retry_after)

@@ -77,6 +77,10 @@ def _sessions_verdict(op: RemoveSession, body: dict[str, object]) -> Verdict:
     ids = {item.get("id") for item in sessions if isinstance(item, dict)}
     if op.session_id in ids:
         return Verdict(Classification.WILL_APPLY, "session is on the registration")
+    if "@odata.nextLink" in body:
+        # Absent from one page of several proves nothing (the run's read-back agrees); calling
+        # it done would let `run --plan` skip a removal that is still needed.
+        return Verdict(Classification.WILL_APPLY, "session not on the first page of sessions")
     return Verdict(Classification.ALREADY_DONE, "session is not on the registration")
 
 

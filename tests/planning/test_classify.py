@@ -63,6 +63,7 @@ def test_read_path(op: AnyOperation, path: str) -> None:
         (REMOVE, ok({"value": [{"id": "s0"}, {"id": "s1"}]}), W, None),
         (REMOVE, ok({"value": [{"id": "s0"}]}), D, None),
         (REMOVE, ok({"value": []}), D, None),
+        (REMOVE, ok({"value": [{"id": "s0"}], "@odata.nextLink": "https://x/next"}), W, None),
         (REMOVE, ok({"value": "s1"}), E, "malformed-response"),
         (REMOVE, ReadResult(404, None, "itemNotFound"), N, "itemNotFound"),
         (CANCEL_REG, ok({"status": "registered"}), W, None),
