@@ -99,6 +99,22 @@ async def test_applied_but_dropped_is_already_done(
     assert all(a["method"] == "GET" for a in verified)
 
 
+async def test_a_write_that_went_through_is_not_sent_again(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """Every write applied then dropped is read back before any re-send: each target gets
+    exactly one write request, and the row is already_done after one attempt."""
+    sandbox = await start_sandbox(faults={"drop_after": 1.0, "only_class": "write"}, seed=4)
+    result = await run(WRITES, tmp_path, sandbox.base_url, sandbox.token)
+    assert result.code == ExitCode.OK, result.err
+    assert result.outcomes == {"already_done": len(WRITES)}
+    assert_consistent(result, sandbox, WRITES)
+    writes_sent = [a for a in result.events("op.attempt") if a["method"] != "GET"]
+    assert len(writes_sent) == len(WRITES)
+    assert sandbox.stats().by_class["write"] == len(WRITES)
+    assert {r["attempts"] for r in result.events("op.finished")} == {1}
+
+
 @pytest.mark.parametrize("recancel_status", [204, 400, 409])
 async def test_second_cancel_is_never_a_failure(
     start_sandbox: StartSandbox, tmp_path: Path, recancel_status: int

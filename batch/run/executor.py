@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +30,9 @@ from batch.run.outcomes import AttemptResult, Verified, classify, needs_verifica
 from batch.run.verify import AnyOperation, read_verification, verification_path
 
 Purpose = Literal["operation", "verify", "preflight"]
+
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+"""Answers a gateway may give after the service applied the change (503 and 429 are refusals)."""
 
 
 @dataclass
@@ -104,9 +107,18 @@ class Executor:
             state.client_request_id,
             state=state,
         )
-        state.last = await self._send_with_retries(request, state.attempts)
         verified: Verified | None = None
-        if needs_verification(op.request_class, state.attempts) and not isinstance(op, GetSession):
+
+        async def already_in_place() -> bool:
+            nonlocal verified
+            verified = await self._verify(state, op)
+            return verified is Verified.DONE
+
+        writes = op.request_class is RequestClass.WRITE
+        state.last = await self._send_with_retries(
+            request, state.attempts, already_in_place if writes else None
+        )
+        if verified is not Verified.DONE and needs_verification(op.request_class, state.attempts):
             verified = await self._verify(state, op)
         verdict = classify(op.request_class, state.attempts, verified)
         return self.finished(state, labels, verdict.outcome, verdict.reason)
@@ -160,7 +172,18 @@ class Executor:
         answer = await self.read(state.row, op.op, verification_path(op), "verify")
         return read_verification(op, answer if isinstance(answer, GraphResponse) else None)
 
-    async def _send_with_retries(self, request: _Request, history: list[AttemptResult]) -> Answer:
+    async def _send_with_retries(
+        self,
+        request: _Request,
+        history: list[AttemptResult],
+        already_in_place: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Answer:
+        """The final answer to `request`, retried as the policy says.
+
+        Before a write is sent again after an answer that may hide an applied change (no
+        answer at all, 500, 502, 504), `already_in_place` reads the target back: a change
+        that went through is not sent twice (a second cancel may notify attendees again).
+        """
         waited = 0.0
 
         def on_retry(retry_state: RetryCallState) -> None:
@@ -181,8 +204,11 @@ class Executor:
                 with attempt:
                     last = await self._attempt(request, history, waited)
                     signal = retry_signal(last, self._policy)
-                    if signal is not None:
-                        raise signal
+                    if signal is None:
+                        break
+                    if already_in_place and _may_hide_a_change(last) and await already_in_place():
+                        break
+                    raise signal
         except Retryable:
             pass  # Out of attempts or time: `last` is the final answer.
         assert last is not None  # noqa: S101 - tenacity made at least one attempt.
@@ -252,6 +278,11 @@ class Executor:
         self.traffic.by_status[key] += 1
         if isinstance(answer, GraphResponse) and answer.status == 429:
             self.traffic.throttled += 1
+
+
+def _may_hide_a_change(answer: Answer) -> bool:
+    """True when the server may have applied a write without saying so."""
+    return not isinstance(answer, GraphResponse) or answer.status in AMBIGUOUS_STATUSES
 
 
 def _session_fields(body: Any) -> dict[str, str | None]:
