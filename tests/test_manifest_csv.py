@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,9 @@ def test_record_line_is_where_a_multiline_record_starts(tmp_path: Path) -> None:
         (b"op,event_id\ncancel,e1\ncancel,\xe9t\xe9\n", 3, None, "not valid UTF-8"),
         (b"op,event_id\ncancel,e\x00\n", 2, None, "NUL bytes"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, None, "not valid UTF-8"),
+        ("op,event_id\ncancel,e\n".encode("utf-16"), 1, None, "UTF-16 text"),
+        ("op,event_id\ncancel,e\n".encode("utf-16-be"), 1, None, "save it as UTF-8"),
+        ("op,event_id\ncancel,e\n".encode("utf-16-le"), 1, None, "save it as UTF-8"),
         (b'op,event_id\ncancel,"e1"x\n', 2, None, "not valid CSV"),
         (b"op,event_id\ncancle,e1\n", 2, "op", "unknown op 'cancle' (expected one of cancel,"),
         (b"op,event_id\n,e1\n", 2, "op", "required"),
@@ -205,3 +209,13 @@ def test_failures_csv_reads_back_as_the_failed_operations(tmp_path: Path) -> Non
     assert again.operation == entry.operation
     assert again.labels == {"x-ticket": "T-1"}
     assert again.fields["error_code"] == "Forbidden"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO named like a manifest is a clear problem, not a hang waiting for a writer."""
+    path = tmp_path / "m.csv"
+    os.mkfifo(path)
+    problem = only_error(path)
+    assert (problem.line, problem.field) == (None, None)
+    assert "not a regular file" in problem.message
