@@ -40,6 +40,9 @@ class RateLimit(BaseModel):
 
 
 def _coerce_limit(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # YAML reads `write_limit: 15` as a number; say what is missing rather than "RateLimit".
+        raise ValueError(f"expected a rate like 15/30s, got {value!r} (add the window: /30s)")
     return RateLimit.parse(value) if isinstance(value, str) else value
 
 
