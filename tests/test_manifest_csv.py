@@ -259,3 +259,23 @@ def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
     problem = only_error(path)
     assert (problem.line, problem.field) == (None, None)
     assert "not a regular file" in problem.message
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_permission_denied_is_a_problem(tmp_path: Path) -> None:
+    """A file the user may not read (chmod 000) is 'Permission denied', not a traceback."""
+    path = write(tmp_path, "m.csv", "op,event_id\ncancel,e\n")
+    path.chmod(0)
+    try:
+        assert "Permission denied" in only_error(path).message
+    finally:
+        path.chmod(0o600)
+
+
+def test_symlinks_are_followed_and_dangling_ones_reported(tmp_path: Path) -> None:
+    """A symlink to a manifest reads the target; a dangling one is 'No such file'."""
+    target = write(tmp_path, "real.csv", "op,event_id\ncancel,e\n")
+    (tmp_path / "link.csv").symlink_to(target)
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    assert validate_manifest(tmp_path / "link.csv").ok
+    assert "No such file" in only_error(tmp_path / "dangling.csv").message
