@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,7 @@ async def test_malformed_manifest_sends_nothing(
     ],
 )
 async def test_bad_flag_is_one_line_and_sends_nothing(
-    sandbox: Sandbox, tmp_path: Path, flags: dict[str, object], expected: str
+    sandbox: Sandbox, tmp_path: Path, flags: dict[str, Any], expected: str
 ) -> None:
     """A bad flag value: one `graph-batch: --flag: ...` line naming it, exit 2, zero requests."""
     job = write_yaml_job(ROWS, tmp_path / "job.yaml")
