@@ -28,7 +28,10 @@ class RateLimit(BaseModel):
         match = _LIMIT.match(text)
         if match is None:
             raise ValueError(f"expected a rate like 15/30s, got {text!r}")
-        return cls(count=int(match[1]), per_seconds=float(match[2]))
+        count, per_seconds = int(match[1]), float(match[2])
+        if count <= 0 or per_seconds <= 0:
+            raise ValueError(f"the count and the window must be above zero, got {text!r}")
+        return cls(count=count, per_seconds=per_seconds)
 
     @property
     def per_second(self) -> float:
@@ -40,6 +43,9 @@ class RateLimit(BaseModel):
 
 
 def _coerce_limit(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # YAML reads `write_limit: 15` as a number; say what is missing rather than "RateLimit".
+        raise ValueError(f"expected a rate like 15/30s, got {value!r} (add the window: /30s)")
     return RateLimit.parse(value) if isinstance(value, str) else value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,30 @@ def test_each_op_reads(tmp_path: Path, row: str, expected: object) -> None:
     assert entry.location.line == 2
 
 
+@pytest.mark.parametrize(
+    ("content", "fields"),
+    [
+        (b"OP,Event_ID\ncancel,e\n", {"op": "cancel", "event_id": "e"}),
+        (b" op , Event ID ,Event-Type\ncancel,e,townhall\n", {"op": "cancel", "event_id": "e"}),
+        (b"op,event_id,X-Ticket\ncancel,e,T-1\n", {"x-Ticket": "T-1"}),
+        (b"op,event_id,,,\ncancel,e,,,\n,,,,\ncancel,f\n", {"op": "cancel", "event_id": "e"}),
+        (b"op,event_type,event_id\nCancel,Webinar,e\n", {"op": "Cancel", "event_type": "Webinar"}),
+        (b"\xef\xbb\xbfop,event_id\r\ncancel,e\ncancel,f\r\n", {"op": "cancel"}),
+    ],
+)
+def test_spreadsheet_spellings_are_accepted(
+    tmp_path: Path, content: bytes, fields: dict[str, str]
+) -> None:
+    """Column names in any case/spacing, Excel's trailing empty columns and capitalised keywords."""
+    path = write(tmp_path, "m.csv", content)
+    validation = validate_manifest(path)
+    assert validation.ok, [str(p) for p in validation.errors]
+    first = next(iter_entries(path))
+    assert first.fields.items() >= fields.items()
+    assert first.operation.op == "cancel"
+    assert first.operation.event_type in {"webinar", "townhall"}
+
+
 def test_columns_in_any_order_bom_crlf_labels(tmp_path: Path) -> None:
     """Column order is free, a BOM and CRLF are fine, x- columns become labels."""
     text = "\ufeffevent_id,x-ticket,op\r\ne1,T-1,cancel\r\n\r\n,,\r\ne2,,cancel\r\n"
@@ -77,13 +102,32 @@ def test_record_line_is_where_a_multiline_record_starts(tmp_path: Path) -> None:
         (HEADER.encode(), None, None, "no operations"),
         (b"op,event_id,event_id\ncancel,a,b\n", 1, "event_id", "duplicate column"),
         (b"op,event_id,sesion_id\n", 1, "sesion_id", "did you mean 'session_id'?"),
-        (b"op,event_id,\n", 1, None, "column 3 has no name"),
+        (b"op,,event_id\n", 1, None, "column 2 has no name"),
+        (
+            b"op,event_id,,\ncancel,e,,x\n",
+            2,
+            None,
+            "column 4 has no name in the header but holds 'x'",
+        ),
+        (b"op,event_id,,\ncancel,e,,,\n", 2, None, "row has 5 fields but the header has 2 to 4"),
+        (b"op;event_id\ncancel;e\n", 1, None, "looks semicolon-separated; save it comma-separated"),
+        (b"op\tevent_id\ncancel\te\n", 1, None, "looks tab-separated"),
+        (b"op,event_id\rcancel,e\r", 1, None, "bare CR (classic Mac format)"),
+        (b"op,event_id\r\ncancel,e\rcancel,f\r\n", 2, None, "bare CR"),
+        (b"# jobs for tonight\nop,event_id\ncancel,e\n", 1, None, "must be the header"),
+        (b"op,event_id\n# skip the next one\ncancel,e\n", 2, None, "no comment lines"),
+        (b"op,event_id\n#cancel,e\n", 2, "op", "no comment rows: delete the row"),
+        (b"OP,event_id,Op\ncancel,e,e\n", 1, "op", "duplicate column"),
+        (b"op,event_id\nKancel,e\n", 2, "op", "did you mean 'cancel'?"),
         (b"op,session_id\n", 1, None, "missing required column 'event_id'"),
         (b"op,event_id\ncancel,e1,extra\n", 2, None, "row has 3 fields but the header has 2"),
-        (b"op,event_id\nremove-session\n", 2, None, "row has 1 fields but the header has 2"),
+        (b"op,event_id\nremove-session\n", 2, None, "row has 1 field but the header has 2"),
         (b"op,event_id\ncancel,e1\ncancel,\xe9t\xe9\n", 3, None, "not valid UTF-8"),
         (b"op,event_id\ncancel,e\x00\n", 2, None, "NUL bytes"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, None, "not valid UTF-8"),
+        ("op,event_id\ncancel,e\n".encode("utf-16"), 1, None, "UTF-16 text"),
+        ("op,event_id\ncancel,e\n".encode("utf-16-be"), 1, None, "save it as UTF-8"),
+        ("op,event_id\ncancel,e\n".encode("utf-16-le"), 1, None, "save it as UTF-8"),
         (b'op,event_id\ncancel,"e1"x\n', 2, None, "not valid CSV"),
         (b"op,event_id\ncancle,e1\n", 2, "op", "unknown op 'cancle' (expected one of cancel,"),
         (b"op,event_id\n,e1\n", 2, "op", "required"),
@@ -205,3 +249,33 @@ def test_failures_csv_reads_back_as_the_failed_operations(tmp_path: Path) -> Non
     assert again.operation == entry.operation
     assert again.labels == {"x-ticket": "T-1"}
     assert again.fields["error_code"] == "Forbidden"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO named like a manifest is a clear problem, not a hang waiting for a writer."""
+    path = tmp_path / "m.csv"
+    os.mkfifo(path)
+    problem = only_error(path)
+    assert (problem.line, problem.field) == (None, None)
+    assert "not a regular file" in problem.message
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_permission_denied_is_a_problem(tmp_path: Path) -> None:
+    """A file the user may not read (chmod 000) is 'Permission denied', not a traceback."""
+    path = write(tmp_path, "m.csv", "op,event_id\ncancel,e\n")
+    path.chmod(0)
+    try:
+        assert "Permission denied" in only_error(path).message
+    finally:
+        path.chmod(0o600)
+
+
+def test_symlinks_are_followed_and_dangling_ones_reported(tmp_path: Path) -> None:
+    """A symlink to a manifest reads the target; a dangling one is 'No such file'."""
+    target = write(tmp_path, "real.csv", "op,event_id\ncancel,e\n")
+    (tmp_path / "link.csv").symlink_to(target)
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    assert validate_manifest(tmp_path / "link.csv").ok
+    assert "No such file" in only_error(tmp_path / "dangling.csv").message

@@ -11,7 +11,7 @@ import yaml
 
 from batch.manifest import iter_entries, validate_manifest, yaml_reader
 from batch.operations import Cancel, GetSession, RemoveSession
-from batch.settings import RateLimit
+from batch.settings import ManifestSettings, RateLimit
 from tests.manifest_files import only_error, write
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])
@@ -109,7 +109,46 @@ BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
             "must come before operations",
         ),
         (V + "defaults: {x-a: b}\n" + ONE_OP, 2, "defaults.x-a", "unknown field"),
-        (V + "settings: {concurency: 3}\n" + ONE_OP, 2, "settings.concurency", "Extra inputs"),
+        (V + "settings: {concurency: 3}\n" + ONE_OP, 2, "settings.concurency", "unknown setting"),
+        (
+            V + "settings: {concurency: 3}\n" + ONE_OP,
+            2,
+            "settings.concurency",
+            "mean 'concurrency'",
+        ),
+        (
+            V + "settings:\n  concurrency: 4\n  concurrency: 8\n" + ONE_OP,
+            4,
+            "settings.concurrency",
+            "given twice (lines 3 and 4)",
+        ),
+        (
+            V + "settings:\n  deadline: 60\n  concurrency: four\n" + ONE_OP,
+            4,
+            "settings.concurrency",
+            "got 'four'",
+        ),
+        (V + "settings:\n  write_limit: 15\n" + ONE_OP, 3, "settings.write_limit", "like 15/30s"),
+        (V + "settings: [a]\n" + ONE_OP, 2, "settings", "must be a mapping of setting: value"),
+        (
+            V + "defaults:\n  event_type: townhall\n  colour: red\n" + ONE_OP,
+            4,
+            "defaults.colour",
+            "unknown field",
+        ),
+        (
+            V + "defaults:\n  event_type: townhall\n  event_type: webinar\n" + ONE_OP,
+            4,
+            "defaults.event_type",
+            "given twice (lines 3 and 4)",
+        ),
+        (
+            V + "operations:\n  - op: cancel\n    event_id: a\n    event_id: b\n",
+            3,
+            "event_id",
+            "given twice (lines 4 and 5)",
+        ),
+        (V + V + ONE_OP, 2, "version", "given twice (lines 1 and 2)"),
         (V + "settings: {write_limit: fast}\n" + ONE_OP, 2, "settings.write_limit", "15/30s"),
         (V + "operations:\n  - {op: cancle, event_id: e}\n", 3, "op", "unknown op 'cancle'"),
         (V + ONE_OP + "---\n" + V, 4, None, "only one YAML document"),
@@ -157,3 +196,11 @@ def test_null_and_empty_values_mean_not_given(tmp_path: Path) -> None:
     [entry] = iter_entries(write(tmp_path, "m.yml", text))
     assert entry.operation == Cancel(event_id="e")
     assert entry.fields == {"op": "cancel", "event_id": "e"}
+
+
+@pytest.mark.parametrize("block", ["settings:\n", "settings: {}\n", "settings: ~\n"])
+def test_empty_settings_block_means_no_settings(tmp_path: Path, block: str) -> None:
+    """An empty `settings:` (as left after commenting out its keys) is no settings, not an error."""
+    validation = validate_manifest(write(tmp_path, "m.yaml", V + block + ONE_OP))
+    assert validation.ok, [str(p) for p in validation.errors]
+    assert validation.settings == ManifestSettings()

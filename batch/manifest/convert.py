@@ -19,27 +19,33 @@ from batch.operations import FIELD_NAMES, OP_NAMES, EventType, Operation
 
 _ADAPTER: TypeAdapter[Operation] = TypeAdapter(Operation)
 _EVENT_TYPES = " or ".join(kind.value for kind in EventType)
+_KEYWORDS = {"op": frozenset(OP_NAMES), "event_type": frozenset(kind.value for kind in EventType)}
+"""Fields whose values are keywords, read without regard to case (`Cancel`, `Webinar`)."""
+_COMMENT_HINT = "; a manifest has no comment rows: delete the row to leave it out"
+
+
+def _canonical_value(name: str, value: str) -> str:
+    keywords = _KEYWORDS.get(name)
+    return value.lower() if keywords and value.lower() in keywords else value
 
 
 def suggest(word: str, choices: tuple[str, ...]) -> str:
     """`"; did you mean 'x'?"` when `word` looks like a typo of one of `choices`, else ''."""
-    close = difflib.get_close_matches(word, choices, n=1)
+    close = difflib.get_close_matches(word.lower(), choices, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build_operation(fields: Mapping[str, str]) -> Operation | tuple[FieldProblem, ...]:
     """The operation `fields` describe, or every problem found with them."""
-    op = fields.get("op")
+    data = {name: _canonical_value(name, value) for name, value in fields.items()}
+    op = data.get("op")
     if op is None:
         return (FieldProblem("op", f"required (one of {', '.join(OP_NAMES)})"),)
     if op not in OP_NAMES:
         expected = ", ".join(OP_NAMES)
-        return (
-            FieldProblem(
-                "op", f"unknown op {shown(op)} (expected one of {expected}){suggest(op, OP_NAMES)}"
-            ),
-        )
-    data = {name: value for name, value in fields.items() if not is_ignored(name)}
+        hint = _COMMENT_HINT if op.startswith("#") else suggest(op, OP_NAMES)
+        return (FieldProblem("op", f"unknown op {shown(op)} (expected one of {expected}){hint}"),)
+    data = {name: value for name, value in data.items() if not is_ignored(name)}
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:

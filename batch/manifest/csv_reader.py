@@ -1,9 +1,11 @@
 """Read a CSV manifest into records, streaming: one row in memory at a time.
 
-The header names the columns (any order; unused ones may be absent). An empty cell means "not
-given". Rows whose cells are all empty are skipped, as spreadsheets often leave them behind.
-Line numbers are the ones a spreadsheet shows: the header is line 1, and a record whose quoted
-field spans lines is reported at the line where it starts.
+The header names the columns (any order; unused ones may be absent). Column names are matched
+without regard to case, surrounding spaces, or `-`/space written for `_` (`Event ID`), as
+spreadsheets produce them. Empty columns at the end of the header, as Excel leaves behind, are
+ignored while their cells are empty. An empty cell means "not given". Rows whose cells are all
+empty are skipped. Line numbers are the ones a spreadsheet shows: the header is line 1, and a
+record whose quoted field spans lines is reported at the line where it starts.
 """
 
 from __future__ import annotations
@@ -12,12 +14,22 @@ import csv
 from collections.abc import Iterator
 
 from batch.manifest.convert import suggest
-from batch.manifest.problems import Problem
+from batch.manifest.problems import Problem, shown
 from batch.manifest.source import LineSource
-from batch.manifest.values import KNOWN_FIELDS, FieldProblem, Header, Record, is_ignored
+from batch.manifest.values import (
+    KNOWN_FIELDS,
+    LABEL_PREFIX,
+    RESULT_COLUMNS,
+    FieldProblem,
+    Header,
+    Record,
+    is_ignored,
+)
 from batch.operations import FIELD_NAMES
 
 REQUIRED_COLUMNS = ("op", "event_id")
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_NO_COMMENTS = "a CSV manifest has no comment lines: delete the line, or put notes in an x- column"
 
 
 def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Problem]:
@@ -31,8 +43,8 @@ def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Proble
     if isinstance(header, Problem):
         yield header
         return
-    yield header
-    columns = header.columns
+    columns, width = header
+    yield Header(columns)
     while True:
         start = source.line + 1
         try:
@@ -44,28 +56,47 @@ def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Proble
             continue
         if not any(cells):
             continue
-        if len(cells) != len(columns):
-            problem = FieldProblem(
-                None, f"row has {len(cells)} fields but the header has {len(columns)}"
-            )
+        problem = _check_width(cells, len(columns), width)
+        if problem is not None:
             yield Record(start, {}, (problem,))
             continue
-        yield Record(start, {col: cell for col, cell in zip(columns, cells, strict=True) if cell})
+        yield Record(start, {col: cell for col, cell in zip(columns, cells, strict=False) if cell})
 
 
-def _read_header(name: str, source: LineSource, rows: Iterator[list[str]]) -> Header | Problem:
+def canonical_column(name: str) -> str:
+    """The column `name` means: `OP`, ` Event ID ` and `event-id` all mean `event_id`."""
+    name = name.strip()
+    lowered = name.lower()
+    spelled = lowered.replace(" ", "_").replace("-", "_")
+    if spelled in KNOWN_FIELDS or spelled in RESULT_COLUMNS:
+        return spelled
+    if lowered.startswith(LABEL_PREFIX):
+        return LABEL_PREFIX + name[len(LABEL_PREFIX) :]
+    return name
+
+
+def _read_header(
+    name: str, source: LineSource, rows: Iterator[list[str]]
+) -> tuple[tuple[str, ...], int] | Problem:
+    """The named columns and the header's full width (with trailing empty columns)."""
     try:
         cells = next(rows, None)
     except csv.Error as exc:
         return Problem(name, 1, None, f"header: {_csv_error(exc)}")
     if cells is None:
         return Problem(name, None, None, "file is empty (expected a header row and operations)")
-    columns = tuple(cell.strip() for cell in cells)
+    width = len(cells)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    columns = tuple(canonical_column(cell) for cell in cells)
     problem = _check_columns(name, source.line, columns)
-    return problem or Header(columns)
+    return problem or (columns, width)
 
 
 def _check_columns(name: str, line: int, columns: tuple[str, ...]) -> Problem | None:
+    misread = _not_a_header(columns)
+    if misread:
+        return Problem(name, line, None, f"header: {misread}")
     seen: set[str] = set()
     for number, column in enumerate(columns, start=1):
         if not column:
@@ -87,11 +118,53 @@ def _check_columns(name: str, line: int, columns: tuple[str, ...]) -> Problem | 
     return None
 
 
+def _not_a_header(columns: tuple[str, ...]) -> str | None:
+    """Why the first row is no comma-separated header (a comment, another separator), if so."""
+    if columns and columns[0].startswith("#"):
+        return f"the first line must be the header; {_NO_COMMENTS}"
+    if len(columns) != 1:
+        return None
+    for delimiter, label in _OTHER_DELIMITERS.items():
+        names = {canonical_column(part) for part in columns[0].split(delimiter)}
+        if "op" in names or "event_id" in names:
+            return (
+                f"the file looks {label}-separated; save it comma-separated "
+                "(in Excel: 'CSV UTF-8 (Comma delimited)')"
+            )
+    return None
+
+
+def _check_width(cells: list[str], named: int, width: int) -> FieldProblem | None:
+    """A row may stop after the named columns, or fill the header's empty trailing ones."""
+    if cells[0].startswith("#") and len(cells) != named:
+        return FieldProblem(None, _NO_COMMENTS)
+    if not named <= len(cells) <= width:
+        expected = f"{named}" if named == width else f"{named} to {width}"
+        return FieldProblem(None, f"row has {_fields(len(cells))} but the header has {expected}")
+    stray = next((n for n in range(named, len(cells)) if cells[n].strip()), None)
+    if stray is not None:
+        return FieldProblem(
+            None,
+            f"column {stray + 1} has no name in the header but holds {shown(cells[stray])}: "
+            "name the column or empty the cell",
+        )
+    return None
+
+
+def _fields(count: int) -> str:
+    return f"{count} field" if count == 1 else f"{count} fields"
+
+
 def _csv_error(exc: csv.Error) -> str:
     text = str(exc)
     if "field larger than field limit" in text:
         return (
             f"field too large (over {csv.field_size_limit():,} characters; "
             "an unclosed quote can cause this)"
+        )
+    if "new-line character seen in unquoted field" in text:
+        return (
+            "line breaks are a bare CR (classic Mac format): save the file with Windows (CRLF) "
+            "or Unix (LF) line endings"
         )
     return f"not valid CSV: {text}"

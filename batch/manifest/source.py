@@ -7,13 +7,16 @@ log records is of exactly the bytes that were read, without a second pass over a
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class SourceError(Exception):
@@ -29,6 +32,10 @@ class LineSource:
     """Iterate the decoded lines of a file (line endings kept), counting and hashing them."""
 
     def __init__(self, path: Path) -> None:
+        # Opening a pipe would block until someone writes to it: refuse anything not a file.
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)")
         self._file: BinaryIO = path.open("rb")
         self._sha = hashlib.sha256()
         self.line = 0
@@ -65,6 +72,12 @@ class LineSource:
         return self._sha.hexdigest()
 
     def _decode(self, raw: bytes) -> str:
+        if self.line == 1 and (raw.startswith(_UTF16_BOMS) or _looks_utf16(raw)):
+            raise SourceError(
+                self.line,
+                "the file is UTF-16 text (Excel's 'Unicode Text'), not UTF-8: save it as UTF-8 "
+                "(in Excel: 'CSV UTF-8 (Comma delimited)')",
+            )
         if b"\x00" in raw:
             raise SourceError(self.line, "contains NUL bytes: this is not a text file")
         try:
@@ -75,3 +88,9 @@ class LineSource:
                 f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start + 1}); "
                 "save the file as UTF-8",
             ) from exc
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """ASCII written as UTF-16 without a BOM: every other byte is NUL."""
+    halves = (raw[0::2], raw[1::2])
+    return len(raw) >= 4 and any(half.count(0) * 4 >= len(half) * 3 for half in halves)

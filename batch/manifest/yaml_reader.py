@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -103,7 +104,8 @@ class _Document:
         self._events = events
         self._defaults: dict[str, str] = {}
         self._columns: dict[str, None] = {}
-        self._seen: set[str] = set()
+        self._seen: dict[str, int] = {}
+        """Top-level key -> the line it is first given on."""
 
     def read(self) -> Iterator[Item]:
         events = self._events
@@ -136,8 +138,8 @@ class _Document:
         if key == "operations" and events.at(SequenceStartEvent):
             # Streamed item by item instead of composed whole: the one part that can be large.
             events.next()
-            if self._seen_before(key):
-                yield self._problem(mark, key, "given twice")
+            if self._seen_before(key, mark):
+                yield self._problem(mark, key, _twice(self._seen[key], mark))
             yield from self._operations()
             return
         value_node = _compose(events, 1)
@@ -149,8 +151,8 @@ class _Document:
                 f"unknown top-level key {shown(key or '?')} "
                 f"(expected {', '.join(TOP_LEVEL_KEYS)}){hint}",
             )
-        elif self._seen_before(key):
-            yield self._problem(mark, key, "given twice")
+        elif self._seen_before(key, mark):
+            yield self._problem(mark, key, _twice(self._seen[key], mark))
         elif key == "version":
             yield from self._version(value_node)
         elif key == "defaults":
@@ -160,9 +162,9 @@ class _Document:
         else:
             yield self._problem(value_node.start_mark, key, "must be a list of operations")
 
-    def _seen_before(self, key: str) -> bool:
+    def _seen_before(self, key: str, mark: Any) -> bool:
         seen = key in self._seen
-        self._seen.add(key)
+        self._seen.setdefault(key, mark.line + 1)
         return seen
 
     def _version(self, node: Node) -> Iterator[Item]:
@@ -182,20 +184,35 @@ class _Document:
         fields, problems = _string_fields(node, allow_labels=False)
         self._defaults = fields
         self._columns.update(dict.fromkeys(fields))
-        for problem in problems:
-            where = _prefixed("defaults", problem.field)
-            yield self._problem(node.start_mark, where, problem.message)
+        for mark, problem in problems:
+            yield self._problem(mark, _prefixed("defaults", problem.field), problem.message)
 
     def _settings(self, node: Node) -> Iterator[Item]:
+        """Settings as a model; each problem at its key's line (duplicates would silently win)."""
+        lines: dict[str, int] = {}
+        repeated = False
+        for key_node, _ in node.value if isinstance(node, MappingNode) else ():
+            key = _scalar_text(key_node) or "?"
+            if key in lines:
+                repeated = True
+                where = _prefixed("settings", key)
+                yield self._problem(
+                    key_node.start_mark, where, _twice(lines[key], key_node.start_mark)
+                )
+            lines.setdefault(key, key_node.start_mark.line + 1)
+        if repeated:
+            return
         try:
             value = self._events.construct(node)
-            yield ManifestSettings.model_validate(value)
+            yield ManifestSettings() if value is None else ManifestSettings.model_validate(value)
         except yaml.MarkedYAMLError as exc:
             yield self._problem(exc.problem_mark, "settings", str(exc.problem))
         except ValidationError as exc:
             for error in exc.errors():
-                where = ".".join(str(part) for part in error["loc"])
-                yield self._problem(node.start_mark, _prefixed("settings", where), error["msg"])
+                key = str(error["loc"][0]) if error["loc"] else ""
+                line = lines.get(key, node.start_mark.line + 1)
+                where = _prefixed("settings", ".".join(str(part) for part in error["loc"]))
+                yield Problem(self._name, line, where, _setting_message(error, key))
 
     def _operations(self) -> Iterator[Item]:
         events = self._events
@@ -203,7 +220,8 @@ class _Document:
             node = _compose(events, 2)
             fields, problems = _string_fields(node, allow_labels=True)
             self._columns.update(dict.fromkeys(fields))
-            yield Record(node.start_mark.line + 1, {**self._defaults, **fields}, tuple(problems))
+            found = tuple(problem for _, problem in problems)
+            yield Record(node.start_mark.line + 1, {**self._defaults, **fields}, found)
         events.next()
 
     def _problem(
@@ -250,34 +268,56 @@ def _scalar_text(node: Node) -> str | None:
     return node.value if isinstance(node, ScalarNode) and node.tag == _STR else None
 
 
-def _string_fields(node: Node, *, allow_labels: bool) -> tuple[dict[str, str], list[FieldProblem]]:
-    """The non-empty string fields of a mapping node, and every problem with its keys and values."""
+def _string_fields(
+    node: Node, *, allow_labels: bool
+) -> tuple[dict[str, str], list[tuple[Any, FieldProblem]]]:
+    """The non-empty string fields of a mapping node, and each problem with the mark of its key."""
     if not isinstance(node, MappingNode):
-        return {}, [FieldProblem(None, "must be a mapping of field: value")]
+        return {}, [(node.start_mark, FieldProblem(None, "must be a mapping of field: value"))]
     fields: dict[str, str] = {}
-    problems: list[FieldProblem] = []
-    seen: set[str] = set()
+    problems: list[tuple[Any, FieldProblem]] = []
+    seen: dict[str, int] = {}
     for key_node, value_node in node.value:
+        mark = key_node.start_mark
         key = _scalar_text(key_node)
         if key is None:
-            problems.append(FieldProblem(None, "field names must be plain text"))
+            problems.append((mark, FieldProblem(None, "field names must be plain text")))
             continue
         if key not in KNOWN_FIELDS and not (allow_labels and is_label(key)):
             labels = " or an x- label" if allow_labels else ""
             hint = suggest(key, FIELD_NAMES)
             expected = ", ".join(FIELD_NAMES)
-            problems.append(FieldProblem(key, f"unknown field (expected {expected}{labels}){hint}"))
+            message = f"unknown field (expected {expected}{labels}){hint}"
+            problems.append((mark, FieldProblem(key, message)))
             continue
         if key in seen:
-            problems.append(FieldProblem(key, "given twice"))
+            problems.append((mark, FieldProblem(key, _twice(seen[key], mark))))
             continue
-        seen.add(key)
+        seen[key] = mark.line + 1
         value = _string_value(value_node)
         if isinstance(value, FieldProblem):
-            problems.append(FieldProblem(key, value.message))
+            problems.append((mark, FieldProblem(key, value.message)))
         elif value:
             fields[key] = value
     return fields, problems
+
+
+def _twice(first_line: int, mark: Any) -> str:
+    """PyYAML would silently keep the last of two equal keys: name both lines instead."""
+    return f"given twice (lines {first_line} and {mark.line + 1}): keep one"
+
+
+def _setting_message(error: ErrorDetails, key: str) -> str:
+    """Pydantic's message in words for an admin: the setting's expected form and what was given."""
+    names = tuple(ManifestSettings.model_fields)
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting (expected {', '.join(names)}){suggest(key, names)}"
+    if error["type"] in {"model_type", "dict_type"} and not error["loc"]:
+        return "must be a mapping of setting: value"
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    return f"{error['msg']} (got {shown(str(error['input']))})"
 
 
 def _string_value(node: Node) -> str | FieldProblem | None:

@@ -182,4 +182,6 @@ def resolve_model(
         name = str(error["loc"][0]) if error["loc"] else ""
         where = origin.get(name, name)
         message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] != "value_error" and name in chosen:
+            message += f" (got {chosen[name]!r})"
         raise UsageError(f"{where}: {message}") from exc

@@ -139,14 +139,19 @@ def test_truncated_log_is_reported_with_a_warning(
         ("\n\n", "holds no graph-batch runs"),
         ("op,event_id\ncancel,e1\n", "holds no graph-batch runs: empty or not an audit log (2"),
         ('{"event": "x", "run_id": "r"}\n', "holds no graph-batch runs"),
+        ('{"a": 1}\n[1, 2]\n"text"\n', "holds no graph-batch runs"),
+        (b"\x89PNG\r\n\x1a\n\x00\xff\xfe\x00garbage\n\xc3", "holds no graph-batch runs"),
+        ("\ufeff{}\n".encode("utf-16"), "holds no graph-batch runs"),
     ],
 )
 def test_unusable_file_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | bytes | None, message: str
 ) -> None:
-    """Missing, empty or non-audit files exit 2 with one clear line and no traceback."""
+    """Missing, empty, binary or non-audit files exit 2 with one clear line and no traceback."""
     path = tmp_path / "a.jsonl"
-    if content is not None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content)
     code, out, err = run_cli(capsys, str(path))
     assert (code, out) == (2, "")
