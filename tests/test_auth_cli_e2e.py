@@ -155,10 +155,11 @@ async def test_token_expiring_mid_run_warns_then_stops(
     """A handed-in token lapsing before the estimated end: one warning at the start; when
     Graph refuses it the run stops, exit 3, every row recorded once, nothing applied twice."""
     sandbox = await sandbox_factory(world=WORLD)
-    token = sandbox.add_token(expires_at=datetime.now(UTC) + timedelta(seconds=1))
-    # 8 writes a second: about 3 s for the job's writes, so the token lapses part-way.
+    token = sandbox.add_token(expires_at=datetime.now(UTC) + timedelta(seconds=3))
+    # 3 writes a second: about 5 s for the job's 17 writes, so the token lapses part-way,
+    # with seconds to spare for a loaded machine to get the run started before it does.
     result = await run_cli(
-        ROWS, tmp_path, sandbox, token, capsys, monkeypatch, "--write-limit", "8/1s"
+        ROWS, tmp_path, sandbox, token, capsys, monkeypatch, "--write-limit", "3/1s"
     )
     assert result.code == ExitCode.AUTH
     lines = result.err.splitlines()
