@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
 from batch.planning.reader import ReadResult
+from batch.run.verify import is_canceled
 
 AnyOperation = Cancel | RemoveSession | CancelRegistration | GetSession
 
@@ -89,7 +90,7 @@ def _status_verdict(op: Cancel | CancelRegistration, body: dict[str, object]) ->
     if not isinstance(status, str):
         return _malformed("no `status`")
     what = "event" if isinstance(op, Cancel) else "registration"
-    if status == "canceled":
+    if is_canceled(status):
         return Verdict(Classification.ALREADY_DONE, f"{what} is already canceled")
     return Verdict(Classification.WILL_APPLY, f"{what} status is {status}")
 

@@ -44,8 +44,13 @@ def _session_removed(session_id: str, body: dict[str, Any]) -> Verified:
     return Verified.UNKNOWN if "@odata.nextLink" in body else Verified.DONE
 
 
+def is_canceled(status: str) -> bool:
+    """True for Graph's `canceled` status, in any case or spelling a stand-in may use."""
+    return status.lower() in {"canceled", "cancelled"}
+
+
 def _canceled(body: dict[str, Any]) -> Verified:
     status = body.get("status")
     if not isinstance(status, str):
         return Verified.UNKNOWN
-    return Verified.DONE if status.lower() in {"canceled", "cancelled"} else Verified.NOT_DONE
+    return Verified.DONE if is_canceled(status) else Verified.NOT_DONE

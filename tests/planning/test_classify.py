@@ -50,6 +50,7 @@ def test_read_path(op: AnyOperation, path: str) -> None:
         (CANCEL, ok({"status": "published"}), W, None),
         (CANCEL, ok({"status": "draft"}), W, None),
         (CANCEL, ok({"status": "canceled"}), D, None),
+        (CANCEL, ok({"status": "Cancelled"}), D, None),
         (CANCEL, ReadResult(404, None, "NotFound"), N, "NotFound"),
         (CANCEL, ReadResult(403, None, "Forbidden"), F, "Forbidden"),
         (
