@@ -269,6 +269,36 @@ async def test_deadline_skips_the_rest(start_sandbox: StartSandbox, tmp_path: Pa
     assert len(result.events("op.finished")) == len(WRITES)
 
 
+async def test_manifest_edited_mid_run_stops_cleanly(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """A manifest broken while it is being run stops the run with one clear line and exit 1
+    (not 2: rows were sent), every row read still recorded once, nothing applied twice."""
+    sandbox = await start_sandbox()
+    job = write_yaml_job(WRITES, tmp_path / "job.yaml")
+    audit = tmp_path / "audit.jsonl"
+
+    async def break_manifest_after_first_row() -> None:
+        while '"op.finished"' not in (audit.read_text() if audit.exists() else ""):
+            await asyncio.sleep(0.01)
+        with job.open("a", encoding="utf-8") as manifest:
+            manifest.write("  - op: cancle\n    event_id: e\n")
+
+    breaker = asyncio.create_task(break_manifest_after_first_row())
+    result = await run(
+        job, tmp_path, sandbox.base_url, sandbox.token, write_limit="4/1s", concurrency=1
+    )
+    await breaker
+    assert result.code == ExitCode.FAILED, result.err
+    assert "the manifest changed while it was being run" in result.err
+    assert "Traceback" not in result.err
+    finished = result.events("op.finished")
+    assert len({r["row"] for r in finished}) == len(finished)
+    assert {r["reason"] for r in finished if r["outcome"] == "skipped"} <= {"not-run"}
+    assert all(count == 1 for count in sandbox.stats().applied.values())
+    assert result.events("run.finished")[0]["exit_code"] == ExitCode.FAILED
+
+
 async def test_ctrl_c_records_every_row(start_sandbox: StartSandbox, tmp_path: Path) -> None:
     """SIGINT mid-run: in-flight rows finish, the rest are skipped (not-run), exit 130."""
     sandbox = await start_sandbox()

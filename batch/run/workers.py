@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.writer import AuditWriter
-from batch.errors import AuthError, GraphBatchError
+from batch.errors import AuthError, GraphBatchError, ManifestError
 from batch.exit_codes import ExitCode
 from batch.http.pacing import Clock
 from batch.manifest import Entry
@@ -37,6 +37,11 @@ class StopReason(StrEnum):
     DEADLINE = "deadline"
     INTERRUPTED = "interrupted"
     AUTH = "auth"
+    MANIFEST_CHANGED = "manifest-changed"
+
+
+_UNFINISHED = frozenset({StopReason.DEADLINE, StopReason.MANIFEST_CHANGED})
+"""Stops that leave rows undone without anything having failed: exit 1, not 0."""
 
 
 class WriteRefusalGuard:
@@ -78,7 +83,7 @@ class RunTotals:
             return ExitCode.INTERRUPTED
         if self.stop_reason is StopReason.AUTH:
             return ExitCode.AUTH
-        if self.counts[Outcome.FAILED.value] or self.stop_reason is StopReason.DEADLINE:
+        if self.counts[Outcome.FAILED.value] or self.stop_reason in _UNFINISHED:
             return ExitCode.FAILED
         return ExitCode.OK
 
@@ -162,13 +167,21 @@ class Runner:
         return "deadline" if reason is StopReason.DEADLINE else "not-run"
 
     async def _produce(self, entries: Iterable[Entry]) -> None:
-        for entry in entries:
-            if reason := self._skip_reason_of(entry):
-                self._skip(entry, reason)
-            elif self.totals.stop_reason is not None:
-                self._skip(entry, self._skip_reason())
-            else:
-                await self._queue.put(entry)
+        try:
+            for entry in entries:
+                if reason := self._skip_reason_of(entry):
+                    self._skip(entry, reason)
+                elif self.totals.stop_reason is not None:
+                    self._skip(entry, self._skip_reason())
+                else:
+                    await self._queue.put(entry)
+        except ManifestError as exc:
+            # Validated before the first request, so the file was edited while being run.
+            self.stop(
+                StopReason.MANIFEST_CHANGED,
+                f"the manifest changed while it was being run ({exc.message}); "
+                "the rows after that point were not read",
+            )
         for _ in range(self._concurrency):
             await self._queue.put(None)
 
