@@ -22,6 +22,7 @@ from batch.planning.settings import PlanSettings
 from batch.rehearsal import state_problems, write_yaml_job
 from batch.sandbox import Sandbox, World, generate_world
 from tests.conftest import SandboxFactory
+from tests.process_helpers import finished_rows, wait_for_records
 from tests.run_helpers import HUGE, FakeTokenSource, assert_consistent, run
 
 StartSandbox = Callable[..., Awaitable[Sandbox]]
@@ -279,8 +280,7 @@ async def test_manifest_edited_mid_run_stops_cleanly(
     audit = tmp_path / "audit.jsonl"
 
     async def break_manifest_after_first_row() -> None:
-        while '"op.finished"' not in (audit.read_text() if audit.exists() else ""):
-            await asyncio.sleep(0.01)
+        await wait_for_records(audit, lambda records: bool(finished_rows(records)))
         with job.open("a", encoding="utf-8") as manifest:
             manifest.write("  - op: cancle\n    event_id: e\n")
 
