@@ -32,7 +32,8 @@ graph-batch run "$manifest" --plan "$job.plan.json" --yes \
   --audit-log "$job.audit.jsonl" --failures-csv "$job.failed.csv" || status=$?
 
 case $status in
-  0) echo "Done: every row succeeded or was already done."; exit 0 ;;
+  0) echo "Done: every planned row succeeded or was already done (rows the plan did not"
+     echo "mark will-apply were skipped: see $job.plan.json)."; exit 0 ;;
   1) ;;  # some rows failed: offer the retry below
   *) exit "$status" ;;  # 2 usage/manifest, 3 auth, 4 lock held, 130 interrupted: see the message
 esac
