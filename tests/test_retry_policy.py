@@ -68,3 +68,20 @@ def test_invalid_policy_rejected(kwargs: dict[str, float]) -> None:
     """A policy that cannot work is refused at construction."""
     with pytest.raises(ValueError, match=r"must|need"):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_throttling_has_its_own_budget() -> None:
+    """Throttled answers ("not now") do not use up max_attempts; failures still do."""
+    policy = RetryPolicy(max_attempts=2, max_throttled=10)
+    throttled = [Retryable("429", 1.0, throttled=True)] * 8
+    calls, _ = await _run(policy, [*throttled, Retryable("504")])
+    assert calls == 10  # 8 throttled + 1 failed + the success
+    calls, _ = await _run(policy, [*throttled, Retryable("504"), Retryable("504")])
+    assert calls == 10  # the second failure spends the 2-attempt budget
+
+
+async def test_throttling_budget_is_bounded() -> None:
+    """Endless throttling still ends: after max_throttled throttled answers."""
+    policy = RetryPolicy(max_attempts=2, max_throttled=4)
+    calls, sleeps = await _run(policy, [Retryable("429", 1.0, throttled=True)] * 20)
+    assert (calls, len(sleeps)) == (5, 4)

@@ -38,3 +38,17 @@ def test_retry_after_kept_clamped_or_dropped(
 def test_final_answers_are_not_retried(status: int) -> None:
     """Success and non-transient 4xx end the attempts."""
     assert retry_signal(GraphResponse(status, {"retry-after": "1"}), POLICY) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "throttled"),
+    [(429, "2", True), (429, None, True), (503, "1", True), (503, None, False), (504, "1", False)],
+)
+def test_throttling_answers_draw_on_their_own_budget(
+    status: int, header: str | None, throttled: bool
+) -> None:
+    """429, and 503 with Retry-After, are "not now" (throttling budget); the rest are failures."""
+    headers = {} if header is None else {"retry-after": header}
+    signal = retry_signal(GraphResponse(status, headers), POLICY)
+    assert signal is not None
+    assert signal.throttled is throttled

@@ -6,6 +6,11 @@ twice), and transport failures (connection refused/dropped, timeout, truncated o
 body). Never retried: any other 4xx. `Retry-After` wins over computed backoff and is clamped to
 `max_retry_after` and to the time left before the run's deadline; without it the wait is
 exponential with full jitter, capped at `cap`.
+
+Two budgets, as urllib3 keeps one per failure kind: `max_attempts` bounds attempts that
+*failed*; throttling answers (a 429, or a 503 with `Retry-After`) are Graph saying "not now",
+not "no", and draw on `max_throttled` instead, so a run sharing the app's budget with others
+slows down rather than failing rows.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from tenacity import RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, retry_if_exception_type
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
@@ -31,13 +36,14 @@ class RetryPolicy:
     """How one operation is retried; copied, never mutated."""
 
     max_attempts: int = 6
+    max_throttled: int = 30
     base: float = 1.0
     cap: float = 60.0
     max_retry_after: float = 300.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if self.max_attempts < 1 or self.max_throttled < 0:
+            raise ValueError("max_attempts must be at least 1 and max_throttled not negative")
         if self.base <= 0 or self.cap < self.base or self.max_retry_after <= 0:
             raise ValueError("need 0 < base <= cap and max_retry_after > 0")
 
@@ -45,10 +51,14 @@ class RetryPolicy:
 class Retryable(Exception):  # noqa: N818 - a signal to tenacity, not an error users see.
     """Raised for an attempt worth retrying; carries the server's `Retry-After`, if any."""
 
-    def __init__(self, cause: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, cause: str, retry_after: float | None = None, *, throttled: bool = False
+    ) -> None:
         super().__init__(cause)
         self.cause = cause
         self.retry_after = retry_after
+        self.throttled = throttled
+        """True for "not now" answers, which draw on the throttling budget."""
 
 
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
@@ -61,6 +71,29 @@ def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
         return float(backoff(state))
 
     return wait
+
+
+class _StopWhenABudgetIsSpent(stop_base):
+    """Stop after `max_attempts` failed attempts or `max_throttled` throttled ones.
+
+    tenacity asks once after every unsuccessful attempt, so counting here sees each one once;
+    one instance serves one request (see `tenacity_kwargs`).
+    """
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        self._failed = 0
+        self._throttled = 0
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retryable) and exc.throttled:
+            self._throttled += 1
+        else:
+            self._failed += 1
+        return self._failed >= self._policy.max_attempts or (
+            self._throttled > self._policy.max_throttled
+        )
 
 
 class _StopAtDeadline(stop_base):
@@ -95,7 +128,7 @@ def tenacity_kwargs(
             on_retry(state)
 
     return {
-        "stop": stop_after_attempt(policy.max_attempts) | _StopAtDeadline(seconds_left),
+        "stop": _StopWhenABudgetIsSpent(policy) | _StopAtDeadline(seconds_left),
         "wait": _wait(policy),
         "retry": retry_if_exception_type(Retryable),
         "sleep": sleep,

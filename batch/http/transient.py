@@ -31,7 +31,12 @@ def retry_signal(answer: Answer, policy: RetryPolicy) -> Retryable | None:
         retry_after = None
     if retry_after is not None:
         retry_after = min(retry_after, policy.max_retry_after)
-    return Retryable(f"HTTP {answer.status} {answer.error_code or ''}".strip(), retry_after)
+    throttled = answer.status == 429 or (answer.status in THROTTLE_STATUSES and retry_after)
+    return Retryable(
+        f"HTTP {answer.status} {answer.error_code or ''}".strip(),
+        retry_after,
+        throttled=bool(throttled),
+    )
 
 
 def pace(pacer: Pacer, answer: GraphResponse, policy: RetryPolicy) -> None:
