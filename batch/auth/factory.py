@@ -80,6 +80,33 @@ class CredentialSpec:
             raise AuthError(f"--auth {self.mode}: {one_line(str(exc))} — {self.hint}") from exc
 
 
+_APP_IDS = {"tenant_id": "AZURE_TENANT_ID", "client_id": "AZURE_CLIENT_ID"}
+_APP_REGISTRATION: dict[
+    str, tuple[Callable[..., AsyncCredential], dict[str, str], dict[str, str], str]
+] = {
+    # mode: (credential, required argument -> variable, optional ones, hint on failure)
+    "client-secret": (
+        ClientSecretCredential,
+        _APP_IDS | {"client_secret": "AZURE_CLIENT_SECRET"},
+        {},
+        _APP_SETTINGS,
+    ),
+    "certificate": (
+        CertificateCredential,
+        _APP_IDS | {"certificate_path": "AZURE_CLIENT_CERTIFICATE_PATH"},
+        {"password": "AZURE_CLIENT_CERTIFICATE_PASSWORD"},
+        _APP_SETTINGS,
+    ),
+    "workload-identity": (
+        WorkloadIdentityCredential,
+        _APP_IDS | {"token_file_path": "AZURE_FEDERATED_TOKEN_FILE"},
+        {},
+        "check the app's federated credential and AZURE_FEDERATED_TOKEN_FILE",
+    ),
+}
+"""The app-only modes built from an app registration's standard AZURE_* variables."""
+
+
 def _require(env: Mapping[str, str], mode: str, *names: str) -> list[str]:
     missing = [name for name in names if not env.get(name)]
     if missing:
@@ -94,45 +121,12 @@ def credential_spec(mode: str, *, cloud: Cloud, env: Mapping[str, str]) -> Crede
         cli_args = {"tenant_id": env["AZURE_TENANT_ID"]} if env.get("AZURE_TENANT_ID") else {}
         hint = "run `az login` (and `az cloud set` for a national cloud)"
         return CredentialSpec(mode, AzureCliCredential, cli_args, "delegated", hint)
-    if mode == "client-secret":
-        tenant, client, secret = _require(
-            env, mode, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"
-        )
-        kwargs = {"tenant_id": tenant, "client_id": client, "client_secret": secret}
-        return CredentialSpec(
-            mode,
-            ClientSecretCredential,
-            {**kwargs, "authority": authority},
-            "app-only",
-            _APP_SETTINGS,
-        )
-    if mode == "certificate":
-        tenant, client, path = _require(
-            env, mode, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_CERTIFICATE_PATH"
-        )
-        password = env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD")
-        kwargs = {"tenant_id": tenant, "client_id": client, "certificate_path": path}
-        if password:
-            kwargs["password"] = password
-        return CredentialSpec(
-            mode,
-            CertificateCredential,
-            {**kwargs, "authority": authority},
-            "app-only",
-            _APP_SETTINGS,
-        )
-    if mode == "workload-identity":
-        tenant, client, token_file = _require(
-            env, mode, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"
-        )
-        kwargs = {"tenant_id": tenant, "client_id": client, "token_file_path": token_file}
-        return CredentialSpec(
-            mode,
-            WorkloadIdentityCredential,
-            {**kwargs, "authority": authority},
-            "app-only",
-            "check the app's federated credential and AZURE_FEDERATED_TOKEN_FILE",
-        )
+    if mode in _APP_REGISTRATION:
+        make, variables, optional, hint = _APP_REGISTRATION[mode]
+        values = _require(env, mode, *variables.values())
+        kwargs = dict(zip(variables, values, strict=True))
+        kwargs |= {arg: env[name] for arg, name in optional.items() if env.get(name)}
+        return CredentialSpec(mode, make, {**kwargs, "authority": authority}, "app-only", hint)
     if mode == "managed-identity":
         mi_args = {"client_id": env["AZURE_CLIENT_ID"]} if env.get("AZURE_CLIENT_ID") else {}
         return CredentialSpec(
