@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict
+
 from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
 from batch.planning.reader import ReadResult
 from batch.run.verify import is_canceled
@@ -32,9 +34,13 @@ NEEDS_ATTENTION: frozenset[Classification] = frozenset(
 """Classifications that make `plan` exit 1: someone should look before running."""
 
 
-@dataclass(frozen=True)
-class PlanRow:
-    """One manifest row's plan: where it is, what it targets, and what a run would do."""
+class PlanRow(BaseModel):
+    """One manifest row's plan: where it is, what it targets, and what a run would do.
+
+    Also the row schema of plan.json, so what is reviewed is exactly what was classified.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     index: int
     line: int

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +18,7 @@ from typing import IO, Literal, Self
 from pydantic import BaseModel, ConfigDict
 
 from batch.http.pacing import estimated_seconds
-from batch.planning.classify import Classification, PlanRow
+from batch.planning.classify import PlanRow
 from batch.planning.tally import PlanTally
 from batch.settings import RateLimit
 
@@ -43,29 +42,10 @@ class PlanHeader(_Model):
     write_limit: str
 
 
-class PlanRowRecord(_Model):
-    """One manifest row in plan.json."""
-
-    index: int
-    line: int
-    op: str
-    target: dict[str, str]
-    key: str
-    classification: Classification
-    status: int | None = None
-    error_code: str | None = None
-    detail: str | None = None
-
-    @classmethod
-    def of(cls, row: PlanRow) -> PlanRowRecord:
-        """The record of a planned row."""
-        return cls(**asdict(row))
-
-
 class PlanDocument(PlanHeader):
     """A whole plan.json as read back."""
 
-    rows: list[PlanRowRecord]
+    rows: list[PlanRow]
     counts: dict[str, int]
     counts_by_op: dict[str, dict[str, int]]
     will_apply_writes: int
@@ -94,9 +74,7 @@ class PlanWriter:
         """Append one row."""
         if self._file is None:
             raise RuntimeError("PlanWriter used outside `with`")
-        self._file.write(
-            ("" if self._rows == 0 else ",\n") + PlanRowRecord.of(row).model_dump_json()
-        )
+        self._file.write(("" if self._rows == 0 else ",\n") + row.model_dump_json())
         self._rows += 1
 
     def finish(self, tally: PlanTally, write_limit: RateLimit) -> None:
