@@ -11,9 +11,9 @@ import pytest
 from pydantic import TypeAdapter
 
 from batch.errors import UsageError
+from batch.loopback import is_loopback
 from batch.operations import EventType, Operation, event_path
 from batch.sandbox import Sandbox, SandboxConfig, World, generate_world, serve
-from batch.sandbox.app import is_loopback
 from tests.conftest import SandboxFactory
 from tests.sandbox_helpers import REG_ADELE, WEBINAR, call
 
@@ -69,12 +69,18 @@ async def test_max_concurrent_counts_requests_in_flight(
         ("10.0.0.5", False),
         ("192.168.1.1", False),
         ("::ffff:10.0.0.1", False),
+        ("fe80::1%eth0", False),
+        ("::1%lo", True),
+        ("localhost", True),
+        ("LocalHost", True),
         (None, False),
+        ("", False),
         ("not-an-ip", False),
+        ("localhost.evil.example", False),
     ],
 )
 def test_is_loopback(remote: str | None, loopback: bool) -> None:
-    """Only 127.0.0.0/8 and ::1 count as loopback peers."""
+    """Only localhost, 127.0.0.0/8 and ::1 count as loopback, for peers, binds and URLs."""
     assert is_loopback(remote) is loopback
 
 

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
+from batch.loopback import is_loopback
 from batch.operations import FIELD_NAMES
 from batch.sandbox import FaultConfig, SandboxConfig, World, generate_world, serve
-from batch.sandbox.app import is_loopback
 from batch.settings import RateLimit
 
 DEFAULT_HOST = "127.0.0.1"
@@ -88,7 +88,7 @@ def handler(args: argparse.Namespace) -> int:
     world = World.load(args.world)
     config = build_config(args)
     host = resolve_host(args.host, os.environ.get(HOST_VARIABLE))
-    if not _is_loopback_host(host):
+    if not is_loopback(host):
         print(
             f"graph-batch: warning: binding {host}: the sandbox API is reachable from other "
             "machines (control endpoints stay loopback-only)",
@@ -103,16 +103,12 @@ def resolve_host(flag: str | None, environment: str | None) -> str:
     if flag is not None:
         return flag
     host = environment or DEFAULT_HOST
-    if not _is_loopback_host(host):
+    if not is_loopback(host):
         raise UsageError(
             f"refusing to bind non-loopback address {host} from {HOST_VARIABLE}; "
             f"pass --host {host} explicitly to expose the sandbox"
         )
     return host
-
-
-def _is_loopback_host(host: str) -> bool:
-    return host == "localhost" or is_loopback(host)
 
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:

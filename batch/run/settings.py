@@ -7,7 +7,6 @@ a `UsageError` naming exactly where it came from, before anything is sent.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
@@ -24,6 +23,7 @@ from pydantic import (
 
 from batch.durations import parse_duration
 from batch.errors import UsageError
+from batch.loopback import is_loopback
 from batch.settings import (
     GRAPH_READ_LIMIT,
     GRAPH_WRITE_LIMIT,
@@ -38,15 +38,6 @@ API_VERSIONS: tuple[str, ...] = get_args(ApiVersion)
 ENV_PREFIX = "GRAPH_BATCH_"
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_base_url(url: str) -> str:
     """The base URL without a trailing slash; plain http only to a loopback host."""
     parts = urlsplit(url.strip())
@@ -54,7 +45,7 @@ def check_base_url(url: str) -> str:
         raise ValueError(f"expected an https:// URL, got {url!r}")
     if parts.query or parts.fragment:
         raise ValueError(f"the base URL must not have a query or fragment: {url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(
             f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
             "(plain-http base URLs are allowed only to localhost/127.0.0.1/::1)"

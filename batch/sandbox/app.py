@@ -6,7 +6,6 @@ Every API path goes through one catch-all route so that matching happens on the 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,6 +14,7 @@ from email.utils import format_datetime
 from aiohttp import web
 from pydantic import ValidationError
 
+from batch.loopback import is_loopback
 from batch.sandbox.answers import Answer, JsonObject
 from batch.sandbox.batching import MalformedBatchError, parse_batch, run_batch
 from batch.sandbox.config import STATUS_FAULTS, Clock, SandboxConfig
@@ -28,16 +28,6 @@ _DIAGNOSTIC = json.dumps(
     {"ServerInfo": {"DataCenter": "Sandbox", "Slice": "E", "Ring": "0", "RoleInstance": "local"}}
 )
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def is_loopback(remote: str | None) -> bool:
-    """Whether a peer address is this machine (127.0.0.0/8 or ::1)."""
-    if not remote:
-        return False
-    try:
-        return ipaddress.ip_address(remote.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
 
 
 def create_app(world: World, config: SandboxConfig, clock: Clock | None = None) -> web.Application:
