@@ -1,13 +1,12 @@
 """Job manifests (CSV or YAML): validate them, and stream their operations to the runner.
 
-Public surface: `validate_manifest`, `iter_entries`, `Validation`, `Entry`, `Location`,
-`Problem`, and `write_csv` for writing rows back out in a manifest's own columns.
+Public surface: `validate_manifest`, `iter_entries`, `Validation`, `Entry`, `Location` and
+`Problem`. Rows are written back out as a manifest by `batch.jobctl.failures`.
 """
 
 from batch.manifest.loader import MAX_LISTED, Validation, iter_entries, validate_manifest
 from batch.manifest.problems import Problem
 from batch.manifest.values import Entry, Location
-from batch.manifest.writer import write_csv
 
 __all__ = [
     "MAX_LISTED",
@@ -17,5 +16,4 @@ __all__ = [
     "Validation",
     "iter_entries",
     "validate_manifest",
-    "write_csv",
 ]
