@@ -28,7 +28,7 @@ from typing import Any
 from batch.cli import main as cli_main
 from batch.http.pacing import estimated_seconds
 from batch.rehearsal import sandbox_in_subprocess, state_problems, write_yaml_job
-from batch.sandbox import SandboxConfig, generate_world
+from batch.sandbox import generate_world
 from batch.settings import RateLimit
 
 PACED_WRITES = int(os.environ.get("BENCH_WRITES", "2500"))
@@ -46,12 +46,13 @@ def _rows(writes: int, seed: int) -> tuple[Any, list[dict[str, str]]]:
 
 
 def _run(
-    world: Any, rows: list[dict[str, str]], config: SandboxConfig, args: list[str], work: Path
+    world: Any, rows: list[dict[str, str]], limits: list[str], args: list[str], work: Path
 ) -> tuple[int, float, float, Any, list[str]]:
+    """Run `rows` with `limits` (the same flags for sandbox and runner) plus runner `args`."""
     job = write_yaml_job(rows, work / "job.yaml")
     audit = work / "audit.jsonl"
     audit.unlink(missing_ok=True)
-    with sandbox_in_subprocess(world, config) as sandbox:
+    with sandbox_in_subprocess(world, *limits) as sandbox:
         os.environ["GRAPH_ACCESS_TOKEN"] = sandbox.token
         started = time.perf_counter()
         code = cli_main(
@@ -64,6 +65,7 @@ def _run(
                 sandbox.base_url,
                 "--audit-log",
                 str(audit),
+                *limits,
                 *args,
             ]
         )
@@ -77,12 +79,9 @@ def _paced(writes: int, limit_text: str, work: Path) -> tuple[str, float, float,
     """One paced run: its report lines, pace ratio, 429 share, and whether it went cleanly."""
     world, rows = _rows(writes, seed=11)
     limit = RateLimit.parse(limit_text)
-    config = SandboxConfig.model_validate(
-        {"write_limit": limit_text, "read_limit": HUGE_LIMIT, "seed": 11}
-    )
-    args = ["--write-limit", limit_text, "--read-limit", HUGE_LIMIT]
+    limits = ["--write-limit", limit_text, "--read-limit", HUGE_LIMIT]
     code, wall, elapsed, stats, problems = _run(
-        world, rows, config, [*args, "--concurrency", PACED_CONCURRENCY], work
+        world, rows, limits, ["--concurrency", PACED_CONCURRENCY], work
     )
     ideal = estimated_seconds(len(rows), limit)
     throttled = stats.by_status.get(429, 0)
@@ -105,11 +104,10 @@ def main() -> int:
         stress, _, _, stress_ok = _paced(STRESS_WRITES, STRESS_LIMIT, work)
 
         world, fast_rows = generate_world(FAST_OPS, seed=12)
-        config = SandboxConfig.model_validate(
-            {"write_limit": HUGE_LIMIT, "read_limit": HUGE_LIMIT, "seed": 12}
+        limits = ["--write-limit", HUGE_LIMIT, "--read-limit", HUGE_LIMIT]
+        fast_code, _, fast_elapsed, _, fast_problems = _run(
+            world, fast_rows, limits, ["--concurrency", "32"], work
         )
-        args = ["--write-limit", HUGE_LIMIT, "--read-limit", HUGE_LIMIT, "--concurrency", "32"]
-        fast_code, _, fast_elapsed, _, fast_problems = _run(world, fast_rows, config, args, work)
         ops_per_second = len(fast_rows) / fast_elapsed
 
     print("\ngraph-batch bench")

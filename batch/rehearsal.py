@@ -1,9 +1,8 @@
 """Rehearsing a run against the sandbox: a YAML job from generated rows, the sandbox on its own
 thread, and a check that the sandbox ended in exactly the state the rows asked for.
 
-Shared by `make demo`, `make bench` and the end-to-end tests. `python -m batch.rehearsal WORLD
-CONFIG` serves a sandbox in a process of its own (what the bench measures against, so the
-runner has its core to itself) and prints one JSON line with its base URL and token.
+Shared by `make demo`, `make bench` and the end-to-end tests. The bench measures against
+`graph-batch sandbox` in a process of its own, so the runner has its core to itself.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from batch.cli.sandbox_cmd import banner_field
 from batch.sandbox import Sandbox, SandboxConfig, Stats, World, serve
 
 
@@ -92,26 +92,29 @@ class RemoteSandbox:
 
 
 @contextmanager
-def sandbox_in_subprocess(world: World, config: SandboxConfig) -> Iterator[RemoteSandbox]:
-    """Serve the sandbox from a child process on 127.0.0.1 until the block exits."""
+def sandbox_in_subprocess(world: World, *flags: str) -> Iterator[RemoteSandbox]:
+    """Serve `world` with `graph-batch sandbox FLAGS` in a child process until the block exits."""
     with tempfile.TemporaryDirectory() as tmp:
-        world_file, config_file = Path(tmp) / "world.yaml", Path(tmp) / "config.json"
+        world_file = Path(tmp) / "world.yaml"
         world_file.write_text(world.dump_yaml(), encoding="utf-8")
-        config_file.write_text(config.model_dump_json(), encoding="utf-8")
-        command = [sys.executable, "-m", "batch.rehearsal", str(world_file), str(config_file)]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:  # noqa: S603
+        command = [sys.executable, "-m", "batch", "sandbox", "--world", str(world_file)]
+        with subprocess.Popen(  # noqa: S603 - our own interpreter and arguments.
+            [*command, "--port", "0", *flags],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        ) as child:
             try:
                 assert child.stdout is not None  # noqa: S101 - stdout=PIPE above.
-                hello = json.loads(child.stdout.readline())
-                yield RemoteSandbox(hello["base_url"], hello["token"])
+                found: dict[str, str] = {}
+                while "token" not in found and (line := child.stdout.readline()):
+                    if field := banner_field(line):
+                        found[field[0]] = field[1]
+                if "token" not in found:
+                    raise RuntimeError("the sandbox exited before printing its URL and token")
+                yield RemoteSandbox(found["url"], found["token"])
             finally:
                 child.terminate()
-
-
-async def _serve_forever(world: World, config: SandboxConfig) -> None:
-    async with serve(world, config) as sandbox:
-        print(json.dumps({"base_url": sandbox.base_url, "token": sandbox.token}), flush=True)
-        await asyncio.Event().wait()
 
 
 def state_problems(state: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> list[str]:
@@ -151,10 +154,3 @@ def _registration(event: Mapping[str, Any], row: Mapping[str, str]) -> Mapping[s
         return found
     email = row.get("registration_email", "").lower()
     return next((r for r in registrations.values() if r["email"].lower() == email), None)
-
-
-if __name__ == "__main__":
-    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
-    world_arg, config_arg = sys.argv[1:3]
-    sandbox_config = SandboxConfig.model_validate_json(Path(config_arg).read_text("utf-8"))
-    asyncio.run(_serve_forever(World.load(world_arg), sandbox_config))

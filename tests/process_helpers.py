@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from batch.cli.sandbox_cmd import banner_field
 from batch.rehearsal import write_yaml_job
 from batch.sandbox import Stats
 from batch.sandbox.generate import generate_world
@@ -52,10 +53,8 @@ async def read_banner(process: asyncio.subprocess.Process) -> dict[str, str]:
     while "token" not in found:
         line = (await asyncio.wait_for(process.stdout.readline(), timeout=20)).decode()
         assert line, "sandbox exited before printing its banner"
-        if line.startswith("sandbox listening on "):
-            found["url"] = line.removeprefix("sandbox listening on ").strip()
-        if line.startswith("export GRAPH_ACCESS_TOKEN="):
-            found["token"] = line.split("=", 1)[1].strip()
+        if field := banner_field(line):
+            found[field[0]] = field[1]
     return found
 
 

@@ -24,6 +24,18 @@ DEFAULT_HOST = "127.0.0.1"
 HOST_VARIABLE = "GRAPH_BATCH_SANDBOX_HOST"
 
 
+BANNER = {"url": "sandbox listening on ", "token": "export GRAPH_ACCESS_TOKEN="}
+"""Start-up lines scripts and tests read the sandbox's address and token from."""
+
+
+def banner_field(line: str) -> tuple[str, str] | None:
+    """`("url", ...)` or `("token", ...)` from one line the sandbox printed on start."""
+    for name, prefix in BANNER.items():
+        if line.startswith(prefix):
+            return name, line.removeprefix(prefix).strip()
+    return None
+
+
 def register(subparsers: Any) -> None:
     """Add the `sandbox` subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -143,10 +155,10 @@ async def _serve(world: World, config: SandboxConfig, host: str, port: int) -> N
         loop.add_signal_handler(sig, stop.set)
     try:
         async with serve(world, config, host=host, port=port) as sandbox:
-            print(f"sandbox listening on {sandbox.base_url}")
+            print(f"{BANNER['url']}{sandbox.base_url}")
             print(f"API root: {sandbox.api_root}")
             print(f"export GRAPH_BATCH_BASE_URL={sandbox.base_url}")
-            print(f"export GRAPH_ACCESS_TOKEN={sandbox.token}")
+            print(f"{BANNER['token']}{sandbox.token}")
             print("Ctrl-C to stop.", flush=True)
             await stop.wait()
     except OSError as exc:
