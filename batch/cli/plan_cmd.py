@@ -14,10 +14,10 @@ from pathlib import Path
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
-from batch.cli.validate_cmd import listed, summary
 from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
+from batch.manifest.findings import findings
 from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings, resolve_plan_settings
 from batch.planning.tally import PlanTally, render_summary
@@ -78,9 +78,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _report_invalid(validation: Validation) -> None:
-    for problem in listed(validation):
-        print(problem, file=sys.stderr)
-    print(summary(validation), file=sys.stderr)
+    for line in findings(validation, suffix="; nothing was sent"):
+        print(line, file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from batch.exit_codes import ExitCode
-from batch.manifest import MAX_LISTED, Problem, Validation, validate_manifest
+from batch.manifest import Validation, validate_manifest
+from batch.manifest.findings import findings, listed
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,32 +48,9 @@ def handle(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if all(v.ok for v in results) else ExitCode.INVALID)
 
 
-def listed(validation: Validation) -> list[Problem]:
-    """The problems to show for a file, errors and warnings merged in line order, at most 100."""
-    merged = sorted((*validation.errors, *validation.warnings), key=lambda p: p.line or 0)
-    return merged[:MAX_LISTED]
-
-
-def summary(validation: Validation) -> str:
-    """One line saying what a file holds and whether it is valid."""
-    ops = ", ".join(f"{op} {count}" for op, count in sorted(validation.counts_by_op.items()))
-    verdict = "valid" if validation.ok else f"INVALID ({_plural(validation.error_count, 'error')})"
-    parts = [f"{validation.file}: {verdict}", _plural(validation.operation_count, "operation")]
-    if ops:
-        parts[-1] += f" ({ops})"
-    if validation.warning_count:
-        parts.append(_plural(validation.warning_count, "warning"))
-    return ", ".join(parts)
-
-
 def _print_text(validation: Validation) -> None:
-    shown = listed(validation)
-    for problem in shown:
-        print(problem)
-    hidden = validation.error_count + validation.warning_count - len(shown)
-    if hidden > 0:
-        print(f"... and {hidden} more {'problem' if hidden == 1 else 'problems'}")
-    print(summary(validation))
+    for line in findings(validation):
+        print(line)
 
 
 def _as_json(validation: Validation) -> dict[str, Any]:
@@ -95,7 +73,3 @@ def _as_json(validation: Validation) -> dict[str, Any]:
             for problem in listed(validation)
         ],
     }
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -18,22 +18,27 @@ from batch import __version__
 from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
 from batch.auth.base import AccessToken, TokenSource
+from batch.auth.describe import describe_token
 from batch.auth.token_holder import TokenHolder
-from batch.errors import AuthError
+from batch.display.progress import Progress
+from batch.display.terminal import show
+from batch.errors import AuthError, UsageError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
 from batch.http.retry_policy import RetryPolicy
 from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
 from batch.jobctl.lock import JobLock, lock_path_for
 from batch.manifest import Entry, Validation, iter_entries
+from batch.manifest.source import starts_with_bom
+from batch.operations import RequestClass
 from batch.run.console import Console
 from batch.run.executor import Executor, Traffic
+from batch.run.overview import destructive_count, overview
 from batch.run.preflight import preflight
-from batch.run.progress import Progress
 from batch.run.selection import Selection, Survey
 from batch.run.settings import RunSettings
-from batch.run.summary import render_summary
-from batch.run.workers import Runner, RunTotals, StopReason
+from batch.run.summary import RunFacts, render_summary
+from batch.run.workers import Runner, RunTotals, StopReason, is_not_run
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,41 @@ def default_audit_path(run_id: str) -> Path:
 
 
 def _failure_recorder(
-    failures: FailuresCsvWriter | None,
+    failures: FailuresCsvWriter | None, selection: Selection, manifest: str
 ) -> Callable[[Entry, OpFinished], None]:
+    """Write each undone row: failed, not run (stop), or left out by the plan as needing care."""
+
     def record(entry: Entry, finished: OpFinished) -> None:
-        if failures is not None and finished.outcome is Outcome.FAILED:
-            failures.add(entry.fields, finished.error_code or "", finished.error_message or "")
+        if failures is None:
+            return
+        reason = finished.reason or ""
+        if finished.outcome is Outcome.SKIPPED and not is_not_run(finished):
+            reason = selection.plan_flagged(entry) or ""
+            if not reason:
+                return
+        elif finished.outcome is not Outcome.FAILED and not is_not_run(finished):
+            return
+        failures.add(
+            entry.fields,
+            finished.error_code or "",
+            finished.error_message or "",
+            reason=reason,
+            source=f"{manifest}:{entry.location.line}",
+        )
 
     return record
+
+
+def confirm(job: Job, token: AccessToken, console: Console) -> None:
+    """Show who/where/what/how long and ask; UsageError unless the answer is yes."""
+    if job.settings.yes or not destructive_count(job.survey):
+        return
+    print(f"About to run {job.validation.file}:", file=console.out)
+    show(console.out, overview(job.survey, job.settings, describe_token(token)))
+    console.out.write("Proceed? [y/N] ")
+    console.out.flush()
+    if console.inp.readline().strip().lower() not in {"y", "yes"}:
+        raise UsageError("not confirmed; nothing was sent")
 
 
 async def execute(
@@ -76,6 +109,7 @@ async def execute(
     settings = job.settings
     try:
         token = await source.get_token()  # AuthError (exit 3) before anything is written
+        confirm(job, token, console)
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:
@@ -94,7 +128,11 @@ async def execute(
                 columns = job.validation.columns
                 if job.validation.format != "csv":
                     columns = yaml_columns([dict.fromkeys(columns, "")])
-                failures = stack.enter_context(FailuresCsvWriter(settings.failures_csv, columns))
+                failures = stack.enter_context(
+                    FailuresCsvWriter(
+                        settings.failures_csv, columns, bom=starts_with_bom(job.manifest)
+                    )
+                )
             audit.write(
                 RunStarted(
                     run_id=run_id,
@@ -133,14 +171,18 @@ async def execute(
             )
     finally:
         await source.close()
-    _report(
-        totals,
-        traffic=traffic,
+    facts = RunFacts(
+        manifest=job.manifest,
+        requests=traffic.requests,
+        throttled=traffic.throttled,
         elapsed=elapsed,
-        audit_path=audit_path,
-        settings=settings,
-        console=console,
+        audit_log=audit_path,
+        exit_code=int(code),
+        skipped=job.survey.skipped,
+        failures_csv=settings.failures_csv,
+        failures_written=failures.count if failures is not None else 0,
     )
+    _report(totals, facts, settings=settings, console=console)
     return int(code)
 
 
@@ -158,6 +200,7 @@ async def _run(
 ) -> tuple[RunTotals, Traffic]:
     settings = job.settings
     deadline_at = clock.now() + (settings.deadline or float("inf"))
+    pacers = Pacers(settings.write_limit, settings.read_limit, clock)
     async with GraphClient(
         settings.base_url,
         settings.api_version,
@@ -168,17 +211,25 @@ async def _run(
             run_id=run_id,
             client=client,
             tokens=TokenHolder(source),
-            pacers=Pacers(settings.write_limit, settings.read_limit, clock),
+            pacers=pacers,
             policy=policy,
             clock=clock,
             audit=audit,
             seconds_left=lambda: deadline_at - clock.now(),
         )
+        writes = job.survey.writes
         progress = Progress(
             job.survey.rows,
             console.err,
             live=console.live,
             clock=clock,
+            categories=[outcome.value for outcome in Outcome],
+            planned={
+                RequestClass.WRITE: writes,
+                RequestClass.READ: sum(job.survey.to_send.values()) - writes,
+            },
+            # Until the pacer learns the admitted rate, its configured limit is the rate.
+            rate=lambda request_class: pacers[request_class].limit.per_second,
             throttled=lambda: executor.traffic.throttled,
             as_json=job.settings.log_format == "json",
         )
@@ -189,7 +240,7 @@ async def _run(
             concurrency=settings.concurrency,
             planned_writes=job.survey.writes,
             skip_reason=job.selection.skip_reason,
-            on_finished=_failure_recorder(failures),
+            on_finished=_failure_recorder(failures, job.selection, job.manifest),
             deadline=settings.deadline,
             progress=progress,
         )
@@ -209,28 +260,11 @@ async def _run(
     return totals, executor.traffic
 
 
-def _report(
-    totals: RunTotals,
-    *,
-    traffic: Traffic,
-    elapsed: float,
-    audit_path: Path,
-    settings: RunSettings,
-    console: Console,
-) -> None:
+def _report(totals: RunTotals, facts: RunFacts, *, settings: RunSettings, console: Console) -> None:
     if totals.stop_message:
         print(f"graph-batch: {totals.stop_message}", file=console.err)
     if totals.stop_reason is StopReason.INTERRUPTED:
         print("graph-batch: interrupted; rows not run are recorded as skipped", file=console.err)
     if settings.quiet and totals.exit_code == 0:
         return
-    summary = render_summary(
-        totals.counts,
-        totals.by_op,
-        requests=traffic.requests,
-        throttled=traffic.throttled,
-        elapsed=elapsed,
-        audit_log=audit_path,
-        exit_code=int(totals.exit_code),
-    )
-    print(summary, file=console.out)
+    show(console.out, *render_summary(totals, facts))

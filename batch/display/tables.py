@@ -1,0 +1,103 @@
+"""The one table helper `run`, `plan` and `report` print their counts and rows with.
+
+Same op order (the manifest documentation's), same column names (the outcome or classification
+values, as in the audit log and plan.json), thousands separators, outcome colours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from batch.display.terminal import STYLES
+from batch.operations import OP_NAMES
+
+
+def op_order(ops: Iterable[str]) -> list[str]:
+    """`ops` in the documented order (cancel, remove-session, ...), unknown ones after, sorted."""
+    known = [op for op in OP_NAMES if op in set(ops)]
+    return known + sorted(set(ops) - set(OP_NAMES))
+
+
+def count(value: int) -> str:
+    """`12,345`: every count people read, with thousands separators."""
+    return f"{value:,}"
+
+
+def _table(title: str | None, *, footer: bool = False) -> Table:
+    return Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        show_footer=footer,
+        box=box.SIMPLE,
+        pad_edge=False,
+        show_edge=False,
+        header_style="bold",
+    )
+
+
+def counts_table(
+    by_op: Mapping[str, Mapping[str, int]],
+    columns: Sequence[str],
+    *,
+    totals: Mapping[str, int] | None = None,
+    title: str | None = None,
+) -> Table:
+    """Rows per op and column (outcome or classification), a `total` row when `totals` given."""
+    table = _table(title, footer=totals is not None)
+    table.add_column("op", footer="total")
+    for column in columns:
+        table.add_column(
+            Text(column, style=STYLES.get(column, "")),
+            justify="right",
+            footer=_cell(column, totals.get(column, 0)) if totals is not None else "",
+        )
+    for op in op_order(by_op):
+        table.add_row(op, *(_cell(column, by_op[op].get(column, 0)) for column in columns))
+    return table
+
+
+def _cell(column: str, value: int) -> Text:
+    return Text(count(value), style=STYLES.get(column, "") if value else "dim")
+
+
+@dataclass(frozen=True)
+class RowLine:
+    """One row to list: a failed run row, or a plan row that needs attention."""
+
+    row: int
+    op: str
+    target: str
+    error: str
+    reason: str
+
+
+def rows_table(rows: Sequence[RowLine], *, title: str) -> Table:
+    """The listed rows: row (manifest line), op, target, error (code: message), reason."""
+    table = _table(title)
+    table.add_column("row", justify="right")
+    table.add_column("op", no_wrap=True)
+    table.add_column("target", overflow="fold")
+    table.add_column("error", overflow="fold")
+    table.add_column("reason")
+    for line in rows:
+        table.add_row(
+            str(line.row), line.op, line.target, Text(line.error, style="red"), line.reason
+        )
+    return table
+
+
+def target_text(target: Mapping[str, str]) -> str:
+    """`event_id=e1 registration_id=r7`: a row's ids on one line (event_type left out)."""
+    return " ".join(f"{name}={value}" for name, value in target.items() if name != "event_type")
+
+
+def error_text(code: str | None, message: str | None) -> str:
+    """`code: message` on one line, whichever parts there are."""
+    flat = " ".join((message or "").split())
+    return ": ".join(part for part in (code, flat) if part)
