@@ -8,6 +8,7 @@ for log collectors (journald, CI, Azure Monitor), redacted like the console line
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from collections.abc import Mapping
@@ -27,9 +28,24 @@ def _renderer(log_format: LogFormat) -> Processor:
     return structlog.dev.ConsoleRenderer(colors=False)
 
 
-def configure_diagnostics(environ: Mapping[str, str], log_format: LogFormat = "console") -> None:
-    """Send structlog events at or above GRAPH_BATCH_LOG_LEVEL (default warning) to stderr."""
-    name = environ.get(LOG_LEVEL_ENV, "warning").strip().upper()
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """`-v/--verbose`: diagnostics at info level (every retry as it happens)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"show retries and other diagnostics on stderr (same as {LOG_LEVEL_ENV}=info)",
+    )
+
+
+def configure_diagnostics(
+    environ: Mapping[str, str], log_format: LogFormat = "console", *, verbose: bool = False
+) -> None:
+    """Send structlog events at or above GRAPH_BATCH_LOG_LEVEL (default warning) to stderr.
+
+    `verbose` lowers the default to info; an explicit GRAPH_BATCH_LOG_LEVEL still wins.
+    """
+    name = environ.get(LOG_LEVEL_ENV, "info" if verbose else "warning").strip().upper()
     level = logging.getLevelNamesMapping().get(name, logging.WARNING)
     structlog.configure(
         processors=[

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
-from batch.diagnostics import configure_diagnostics
+from batch.diagnostics import add_verbose_argument, configure_diagnostics
+from batch.display.terminal import show
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
 from batch.manifest.findings import findings
@@ -66,13 +67,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the run's write limit, for the time estimate (15/30s)",
     )
     parser.add_argument(
-        "--concurrency", type=int, metavar="N", help="reads in flight at once (default 8)"
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="reads in flight (default 4)",
     )
     parser.add_argument(
         "--log-format",
         choices=("console", "json"),
         help="diagnostics on stderr as readable lines or one JSON object per line (console)",
     )
+    add_verbose_argument(parser)
     add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 
@@ -102,22 +107,29 @@ async def _plan(
 ) -> PlanTally:
     tokens = token_source_from_args(args, validation.settings)
     try:
-        return await make_plan(validation, settings, tokens, out=args.out)
+        return await make_plan(
+            validation,
+            settings,
+            tokens,
+            out=args.out,
+            progress_to=sys.stderr,
+            live=sys.stderr.isatty(),
+        )
     finally:
         await tokens.close()
 
 
 def handle(args: argparse.Namespace) -> int:
     """Validate, plan, print the summary; the exit code says whether rows need attention."""
-    configure_diagnostics(os.environ)  # retries go to stderr, and only when asked for
+    configure_diagnostics(os.environ, verbose=args.verbose)  # retries: only when asked for
     validation = validate_manifest(args.manifest)
     if not validation.ok:
         _report_invalid(validation)
         return int(ExitCode.INVALID)
     settings = _settings(args, validation)
-    configure_diagnostics(os.environ, settings.log_format)
+    configure_diagnostics(os.environ, settings.log_format, verbose=args.verbose)
     tally = asyncio.run(_plan(args, validation, settings))
-    print(render_summary(tally, settings.write_limit, validation.file))
+    show(sys.stdout, *render_summary(tally, settings.write_limit, validation.file))
     if args.out is not None:
         print(
             f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "

@@ -7,22 +7,19 @@ unreadable, empty or not an audit log; CI can gate on it and publish the JUnit f
 from __future__ import annotations
 
 import argparse
+import io
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-from batch.audit.junit import render_junit
-from batch.audit.report import render_json, render_table
-from batch.audit.summary import AuditReport, load_report
+from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 
-RENDERERS: dict[str, Callable[[AuditReport], str]] = {
-    "table": render_table,
-    "json": render_json,
-    "junit": render_junit,
-}
+if TYPE_CHECKING:
+    from batch.audit.summary import AuditReport
+
+FORMATS = ("table", "json", "junit")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -37,22 +34,22 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("audit_log", type=Path, metavar="AUDIT.jsonl", help="the run's audit log")
-    parser.add_argument(
-        "--format", choices=tuple(RENDERERS), default="table", help="output format (table)"
-    )
+    add_format_argument(parser, FORMATS)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--run-id", metavar="ID", help="report this run instead of the last one")
     which.add_argument(
         "--all", action="store_true", dest="all_runs", help="report every run in the log"
     )
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="PATH", help="write the report here, not to stdout"
+        "--out", type=Path, metavar="PATH", help="write the report to this file, not to stdout"
     )
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run had failures."""
+    from batch.audit.summary import load_report  # noqa: PLC0415 - rich only when reporting
+
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
     if report.corrupt_lines:
         lines = ", ".join(map(str, report.corrupt_lines[:10]))
@@ -63,12 +60,25 @@ def handle(args: argparse.Namespace) -> int:
             f"of {args.audit_log}: {lines}{more}{tail}",
             file=sys.stderr,
         )
-    text = RENDERERS[args.format](report)
-    if args.output is None:
+    text = _render(args.format, report, sys.stdout if args.out is None else io.StringIO())
+    if args.out is None:
         sys.stdout.write(text)
     else:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            args.out.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"cannot write report to {args.output}: {exc.strerror}") from exc
+            raise UsageError(f"cannot write report to {args.out}: {exc.strerror}") from exc
     return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)
+
+
+def _render(output_format: str, report: AuditReport, stream: TextIO) -> str:
+    """The report as text for `stream` (the table is coloured only for a terminal)."""
+    # Imported here: rich loads only when a report is drawn, not for every command.
+    from batch.audit.junit import render_junit  # noqa: PLC0415
+    from batch.audit.report import render_json, render_table  # noqa: PLC0415
+
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "junit":
+        return render_junit(report)
+    return render_table(report, stream)

@@ -10,6 +10,7 @@ import argparse
 import json
 from typing import Any
 
+from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
 from batch.manifest.findings import findings, listed
@@ -26,12 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("manifests", nargs="+", metavar="MANIFEST", help=".csv, .yaml or .yml")
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text for people (default), json for CI",
-    )
+    # `text` was this command's name for `table` before every command said `table`.
+    add_format_argument(parser, ("table", "json"), aliases=("text",))
     parser.set_defaults(func=handle)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from rich.console import RenderableType
+from rich.text import Text
+
+from batch.display.tables import RowLine, count, counts_table, rows_table, target_text
 from batch.durations import format_duration
 from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
-from batch.operations import OP_NAMES
 from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
 from batch.settings import RateLimit
 
@@ -61,35 +64,44 @@ class PlanTally:
         }
 
 
-def describe_row(row: PlanRow, manifest: str) -> str:
-    """`FILE:LINE: op classification (detail; HTTP status code)` for one row."""
+def _row_line(row: PlanRow) -> RowLine:
     answer = " ".join(str(part) for part in (row.status, row.error_code) if part is not None)
-    why = "; ".join(part for part in (row.detail, answer and f"HTTP {answer}") if part)
-    return f"{manifest}:{row.line}: {row.op} {row.classification.value} ({why})"
+    return RowLine(
+        row=row.line,
+        op=row.op,
+        target=target_text(row.target),
+        error=answer and f"HTTP {answer}",
+        reason=f"{row.classification.value}: {row.detail}" if row.detail else row.classification,
+    )
 
 
-def render_summary(tally: PlanTally, write_limit: RateLimit, manifest: str = "") -> str:
+def render_summary(
+    tally: PlanTally, write_limit: RateLimit, manifest: str = ""
+) -> list[RenderableType]:
     """Rows per op and classification, rows needing attention, and the run's estimated time."""
-    columns = list(Classification)
-    width = max(len(c.value) for c in columns)
-    header = f"{'op':<20}" + "".join(f"{c.value:>{width + 2}}" for c in columns)
-    lines = [header, "-" * len(header)]
-    ops = [op for op in OP_NAMES if op in tally.by_op]
-    for op in ops:
-        counts = tally.by_op[op]
-        lines.append(f"{op:<20}" + "".join(f"{counts[c]:>{width + 2},}" for c in columns))
-    lines.append(f"{'total':<20}" + "".join(f"{tally.counts[c]:>{width + 2},}" for c in columns))
+    columns = [c.value for c in Classification]
+    parts: list[RenderableType] = [
+        counts_table(
+            {op: {c.value: n for c, n in counts.items()} for op, counts in tally.by_op.items()},
+            columns,
+            totals={c.value: n for c, n in tally.counts.items()},
+            title=f"graph-batch plan of {manifest}" if manifest else "graph-batch plan",
+        )
+    ]
     if tally.attention:
-        lines += ["", "Rows that need attention:"]
-        lines += [f"  {describe_row(row, manifest)}" for row in tally.attention]
-        hidden = sum(tally.counts[c] for c in NEEDS_ATTENTION) - len(tally.attention)
-        if hidden:
-            lines.append(f"  ... and {hidden:,} more (see the plan file)")
+        flagged = sum(tally.counts[c] for c in NEEDS_ATTENTION)
+        shown = len(tally.attention)
+        more = f", first {shown} shown" if shown < flagged else ""
+        title = f"Rows that need attention ({count(flagged)}{more})"
+        parts.append(rows_table([_row_line(row) for row in tally.attention], title=title))
+        if shown < flagged:
+            parts.append(Text(f"... and {count(flagged - shown)} more (see the plan file)"))
     writes = tally.will_apply_writes
     seconds = estimated_seconds(writes, write_limit)
-    lines.append("")
-    lines.append(
-        f"{writes:,} write(s) would be sent; at {write_limit} that takes at least "
-        f"{format_duration(seconds)}."
+    parts.append(
+        Text(
+            f"{count(writes)} write(s) would be sent; at {write_limit} that takes at least "
+            f"{format_duration(seconds)}."
+        )
     )
-    return "\n".join(lines)
+    return parts
