@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -14,9 +12,9 @@ from structlog.testing import capture_logs
 from tenacity import AsyncRetrying
 
 from batch.audit.records import Outcome
+from batch.display.terminal import as_text
 from batch.exit_codes import ExitCode
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
-from batch.display.terminal import as_text
 from batch.run.overview import destructive_count, estimate_seconds, overview
 from batch.run.selection import Survey
 from batch.run.settings import resolve_settings
@@ -84,7 +82,8 @@ def test_summary_table() -> None:
     text = as_text(io.StringIO(), *render_summary(totals, facts))
     assert text.index("cancel") < text.index("get-session")
     assert "Failed rows (1)" in text
-    assert "NotFound" in text and "rejected" in text
+    assert "NotFound" in text
+    assert "rejected" in text
     assert "skipped 2: not-in-plan: not-found" in text
     assert "1 rows not run; run again with --resume" in text
     assert "graph-batch run m.csv --resume --audit-log a.jsonl" in text
