@@ -59,6 +59,11 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def is_canceled(status: str) -> bool:
+    """True for Graph's `canceled` status, in any case or spelling a stand-in may use."""
+    return status.lower() in {"canceled", "cancelled"}
+
+
 def event_path(event_type: EventType, event_id: str) -> str:
     """Path of a webinar or town hall, relative to the API version root."""
     return f"/solutions/virtualEvents/{event_type.collection}/{segment(event_id)}"

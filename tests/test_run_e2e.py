@@ -17,7 +17,7 @@ from batch.auth.static_source import StaticTokenSource
 from batch.exit_codes import ExitCode
 from batch.jobctl.lock import JobLock, lock_path_for
 from batch.manifest import validate_manifest
-from batch.planning import make_plan
+from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings
 from batch.rehearsal import state_problems, write_yaml_job
 from batch.sandbox import Sandbox, World, generate_world

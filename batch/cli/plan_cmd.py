@@ -11,18 +11,19 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.diagnostics import add_verbose_argument, configure_diagnostics
-from batch.display.terminal import show
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
 from batch.manifest.findings import findings
-from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings, resolve_plan_settings
-from batch.planning.tally import PlanTally, render_summary
 from batch.settings import RateLimit
+
+if TYPE_CHECKING:
+    from batch.planning.tally import PlanTally
 
 
 def _rate(text: str) -> RateLimit:
@@ -105,6 +106,8 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
 async def _plan(
     args: argparse.Namespace, validation: Validation, settings: PlanSettings
 ) -> PlanTally:
+    from batch.planning.service import make_plan  # noqa: PLC0415 - rich loads only to draw
+
     tokens = token_source_from_args(args, validation.settings)
     try:
         return await make_plan(
@@ -129,6 +132,9 @@ def handle(args: argparse.Namespace) -> int:
     settings = _settings(args, validation)
     configure_diagnostics(os.environ, settings.log_format, verbose=args.verbose)
     tally = asyncio.run(_plan(args, validation, settings))
+    from batch.display.terminal import show  # noqa: PLC0415
+    from batch.planning.summary import render_summary  # noqa: PLC0415
+
     show(sys.stdout, *render_summary(tally, settings.write_limit, validation.file))
     if args.out is not None:
         print(

@@ -11,7 +11,8 @@ from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.cli.help_format import ParagraphHelpFormatter
 from batch.diagnostics import add_verbose_argument, configure_diagnostics
-from batch.run.settings import DEFAULT_BASE_URL, RunSettings
+from batch.graph_settings import DEFAULT_BASE_URL
+from batch.run.settings import RunSettings
 from batch.settings import ManifestSettings
 
 _AUTH_FLAGS = ("auth", "token_file", "cloud")

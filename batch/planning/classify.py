@@ -11,9 +11,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
+from batch.operations import (
+    Cancel,
+    CancelRegistration,
+    GetSession,
+    RemoveSession,
+    event_path,
+    is_canceled,
+)
 from batch.planning.reader import ReadResult
-from batch.run.verify import is_canceled
 
 AnyOperation = Cancel | RemoveSession | CancelRegistration | GetSession
 

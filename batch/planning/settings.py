@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from pydantic import Field
 
-from batch.run.settings import GraphSettings, resolve_model
+from batch.graph_settings import GraphSettings, resolve_model
 from batch.settings import ManifestSettings
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from batch.http.client import GraphResponse
-from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
+from batch.operations import (
+    Cancel,
+    CancelRegistration,
+    GetSession,
+    RemoveSession,
+    event_path,
+    is_canceled,
+)
 from batch.run.outcomes import Verified
 
 WriteOperation = Cancel | RemoveSession | CancelRegistration
@@ -42,11 +49,6 @@ def _session_removed(session_id: str, body: dict[str, Any]) -> Verified:
         return Verified.NOT_DONE
     # Absent from one page of several proves nothing.
     return Verified.UNKNOWN if "@odata.nextLink" in body else Verified.DONE
-
-
-def is_canceled(status: str) -> bool:
-    """True for Graph's `canceled` status, in any case or spelling a stand-in may use."""
-    return status.lower() in {"canceled", "cancelled"}
 
 
 def _canceled(body: dict[str, Any]) -> Verified:

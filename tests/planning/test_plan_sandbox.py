@@ -9,8 +9,9 @@ import pytest
 from batch.auth.static_source import StaticTokenSource
 from batch.errors import AuthError
 from batch.manifest import validate_manifest
-from batch.planning import load_plan, load_plan_selection, make_plan
+from batch.planning import load_plan, load_plan_selection
 from batch.planning.classify import Classification
+from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings
 from batch.sandbox import Sandbox
 from tests.conftest import SandboxFactory

@@ -5,7 +5,8 @@ from __future__ import annotations
 from batch.operations import Cancel
 from batch.planning.classify import classify
 from batch.planning.reader import ReadResult
-from batch.planning.tally import MAX_LISTED, PlanTally, render_summary
+from batch.planning.summary import render_summary
+from batch.planning.tally import MAX_LISTED, PlanTally
 from batch.settings import RateLimit
 
 
