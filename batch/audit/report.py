@@ -38,6 +38,14 @@ def _run_table(run: RunSummary) -> list[RenderableType]:
         ),
         counts_table(run.by_op, outcomes, totals=run.counts),
     ]
+    if run.not_run:
+        parts.append(
+            Text(
+                f"{count(run.not_run)} rows not run; run again with --resume --audit-log "
+                "(this log)",
+                style="bold magenta",
+            )
+        )
     failed = run.failed
     if failed:
         shown = failed[:TABLE_FAILED_ROWS]

@@ -30,11 +30,12 @@ def render_summary(
     """Rows per op and classification, rows needing attention, and the run's estimated time."""
     columns = [c.value for c in Classification]
     parts: list[RenderableType] = [
+        Text(f"Plan of {manifest}" if manifest else ""),
         counts_table(
             {op: {c.value: n for c, n in counts.items()} for op, counts in tally.by_op.items()},
             columns,
             totals={c.value: n for c, n in tally.counts.items()},
-            title=f"graph-batch plan of {manifest}" if manifest else "graph-batch plan",
+            title="graph-batch plan summary",
         )
     ]
     if tally.attention:

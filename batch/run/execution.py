@@ -38,7 +38,7 @@ from batch.run.preflight import preflight
 from batch.run.selection import Selection, Survey
 from batch.run.settings import RunSettings
 from batch.run.summary import RunFacts, render_summary
-from batch.run.workers import Runner, RunTotals, StopReason, is_not_run
+from batch.run.workers import Runner, RunTotals, StopReason
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,11 @@ def _failure_recorder(
         if failures is None:
             return
         reason = finished.reason or ""
-        if finished.outcome is Outcome.SKIPPED and not is_not_run(finished):
+        if finished.outcome is Outcome.SKIPPED and not finished.not_run:
             reason = selection.plan_flagged(entry) or ""
             if not reason:
                 return
-        elif finished.outcome is not Outcome.FAILED and not is_not_run(finished):
+        elif finished.outcome is not Outcome.FAILED and not finished.not_run:
             return
         failures.add(
             entry.fields,

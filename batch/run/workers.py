@@ -31,13 +31,6 @@ REFUSAL_SAMPLE = 5
 """Writes looked at to tell "this token may not write here at all" from isolated 403s."""
 MAX_LISTED = 20
 """Failed rows the end-of-run summary lists; the audit log and failures CSV have them all."""
-NOT_RUN_REASONS = frozenset({"deadline", "not-run"})
-"""Skip reasons of rows a stop left unrun (as opposed to rows the selection chose to skip)."""
-
-
-def is_not_run(record: OpFinished) -> bool:
-    """Whether `record` is a row a stop (deadline, Ctrl-C, refused token) left unrun."""
-    return record.outcome is Outcome.SKIPPED and record.reason in NOT_RUN_REASONS
 
 
 class ProgressSink(Protocol):
@@ -104,7 +97,7 @@ class RunTotals:
         """Count one finished row."""
         self.counts[record.outcome.value] += 1
         self.by_op.setdefault(record.op, Counter())[record.outcome.value] += 1
-        if is_not_run(record):
+        if record.not_run:
             self.not_run += 1
         elif record.outcome is Outcome.FAILED and len(self.failed) < MAX_LISTED:
             self.failed.append(record)
@@ -265,7 +258,7 @@ class Runner:
         self.totals.add(record)
         if self._progress is None:
             return
-        if is_not_run(record):
+        if record.not_run:
             self._progress.not_run()
         elif record.outcome is Outcome.SKIPPED:
             self._progress.row_done(record.outcome.value)  # the selection's skip: not planned
