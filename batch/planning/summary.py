@@ -36,7 +36,7 @@ def render_summary(
             columns,
             totals={c.value: n for c, n in tally.counts.items()},
             title="graph-batch plan summary",
-        )
+        ),
     ]
     if tally.attention:
         flagged = sum(tally.counts[c] for c in NEEDS_ATTENTION)
