@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import quote
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MAX_ID_LENGTH = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -33,6 +34,19 @@ def _check_id(value: str) -> str:
 
 GraphId = Annotated[str, AfterValidator(_check_id)]
 """An opaque Graph id: non-empty, trimmed, printable, at most 256 characters."""
+
+
+def _check_email(value: str) -> str:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from None
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_id), AfterValidator(_check_email)]
+"""A registrant's email, held to the same rules as an id (no surrounding whitespace) and sent
+exactly as written; compared without regard to case (duplicates, `--resume`), as Graph does."""
 
 
 class EventType(StrEnum):
@@ -123,7 +137,7 @@ class _RegistrationOp(_Base):
     """An operation on one registration, addressed by id or by email."""
 
     registration_id: GraphId | None = None
-    registration_email: EmailStr | None = None
+    registration_email: Email | None = None
 
     @model_validator(mode="after")
     def _exactly_one_registration_key(self) -> _RegistrationOp:
