@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import io
 
 import pytest
 
-from batch.cli import build_parser
+from batch.cli import build_parser, error_text
 from batch.planning.settings import PlanSettings
 from batch.run.settings import RunSettings
 
@@ -73,3 +74,26 @@ def test_output_flag_never_names_a_file(argv: list[str]) -> None:
 def test_plan_and_run_default_to_the_same_concurrency() -> None:
     """`plan --concurrency` defaults to run's 4, so a plan reads as the run will write."""
     assert PlanSettings().concurrency == RunSettings().concurrency == 4
+
+
+class Terminal(io.StringIO):
+    """A string stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        """Pretend to be a terminal."""
+        return True
+
+
+def test_errors_wrap_on_a_terminal_and_stay_one_line_in_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long error wraps at spaces to the terminal's width (URLs intact); a log gets one line."""
+    monkeypatch.setenv("COLUMNS", "70")
+    url = "https://aka.ms/azsdk/python/identity/defaultazurecredential/troubleshoot"
+    message = "auto sign-in could not get a token: " + "tried this and that; " * 8 + url
+    wrapped = error_text(message, Terminal()).splitlines()
+    assert len(wrapped) > 1
+    assert all(len(line) < 70 for line in wrapped if url not in line)
+    assert all(line.startswith("  ") for line in wrapped[1:])
+    assert url in wrapped[-1]
+    assert error_text(message, io.StringIO()) == f"graph-batch: {message}"
