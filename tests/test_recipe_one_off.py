@@ -79,6 +79,7 @@ async def test_one_off_script_end_to_end(tmp_path: Path) -> None:
     assert failed_first, "the faults should have failed some writes"
     with (tmp_path / "tonight.failed.csv").open(newline="", encoding="utf-8") as stream:
         failed_csv = list(csv.DictReader(stream))
+    assert f"skipped {len(MISSING)}: not-in-plan: not-found" in printed  # count and why
     flagged = [r for r in failed_csv if r["reason"] == "not-in-plan: not-found"]
     assert len(flagged) == len(MISSING)  # the plan's not-found rows are in the CSV too, with why
     failed_rows = [r for r in failed_csv if r not in flagged]

@@ -5,6 +5,7 @@ twice, and record exactly one `op.finished` per row."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import re
 import signal
@@ -260,15 +261,30 @@ async def test_duplicates_are_done_once(start_sandbox: StartSandbox, tmp_path: P
 
 
 async def test_deadline_skips_the_rest(start_sandbox: StartSandbox, tmp_path: Path) -> None:
-    """When the time budget runs out the remaining rows are skipped (deadline), exit 1."""
+    """When the time budget runs out the remaining rows are skipped (deadline), exit 1; the
+    summary says how many were not run and how to resume; the failures CSV holds them."""
     sandbox = await start_sandbox()
+    failures = tmp_path / "failed.csv"
     result = await run(
-        WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="2/1s", deadline="1.2"
+        WRITES,
+        tmp_path,
+        sandbox.base_url,
+        sandbox.token,
+        write_limit="2/1s",
+        deadline="1.2",
+        failures_csv=str(failures),
+        quiet=None,
     )
     assert result.code == ExitCode.FAILED
-    reasons = {r["reason"] for r in result.events("op.finished") if r["outcome"] == "skipped"}
-    assert reasons == {"deadline"}
+    skipped = [r for r in result.events("op.finished") if r["outcome"] == "skipped"]
+    assert {r["reason"] for r in skipped} == {"deadline"}
     assert len(result.events("op.finished")) == len(WRITES)
+    assert f"{len(skipped)} rows not run; run again with --resume" in result.out
+    with failures.open(encoding="utf-8", newline="") as stream:
+        undone = list(csv.DictReader(stream))
+    assert [(r["reason"], r["x-source-line"]) for r in undone] == [
+        ("deadline", f"{tmp_path / 'job.yaml'}:{r['row']}") for r in skipped
+    ]
 
 
 async def test_manifest_edited_mid_run_stops_cleanly(

@@ -135,3 +135,25 @@ def test_no_prompt_before_a_failed_sign_in(tmp_path: Path) -> None:
     assert child.exitstatus == 3
     assert "Proceed?" not in output
     assert "could not get a token" in output or "token" in output.lower()
+
+
+@pytest.mark.slow
+async def test_plan_shows_the_same_progress(tmp_path: Path) -> None:
+    """`plan` on a terminal redraws one progress display while it reads, then its summary."""
+    rehearsal = write_rehearsal(tmp_path, ROWS)
+    async with sandbox_process(rehearsal.world, "--read-limit", "40/1s") as sandbox:
+        child = spawn(
+            sandbox, "plan", str(rehearsal.job), "--read-limit", "40/1s", token=sandbox.token
+        )
+        output = await finish(child)
+    assert child.exitstatus == 0
+    lines = screen_of(output)
+    progress = [line for line in lines if "/40" in line and "━" in line]
+    assert len(progress) == 1, lines
+    assert re.fullmatch(r"Done ━+ 40/40 100%  in \S+", progress[0]), progress[0]
+    counts = lines[lines.index(progress[0]) + 1]
+    assert re.fullmatch(
+        r"  will-apply 40 already-done 0 not-found 0 forbidden 0 error 0 429s 0",
+        counts,
+    ), counts
+    assert "graph-batch plan summary" in lines

@@ -139,16 +139,21 @@ class Progress:
         """The current progress as one line of plain text."""
         return f"{self._head()} {self.counts_text().plain}"
 
-    def counts_text(self, *, short: bool = False) -> Text:
-        """The per-category counts in colour, then the throttled count (`short`: brief labels)."""
+    def counts_text(self, *, tier: int = 0) -> Text:
+        """The per-category counts in colour, then the throttled count.
+
+        `tier` 0 is the full form; 1 drops the double spaces and says `429s`; 2 also uses the
+        short labels: for terminals too narrow for the one before.
+        """
         text = Text("  ", no_wrap=True, overflow="ellipsis")
         throttled = self._throttled()
-        parts = [*self._count_parts(), ("throttled", throttled)]
-        for name, n in parts:
-            style = STYLES.get(name, "yellow") if n else ""
-            text.append(f"{SHORT.get(name, name) if short else name} ", style="dim")
-            text.append(count(n), style=style)
-            text.append("  ")
+        gap = "  " if tier == 0 else " "
+        for name, n in [*self._count_parts(), ("throttled", throttled)]:
+            brief = tier == 2 or (tier == 1 and name == "throttled")
+            label = SHORT.get(name, name) if brief else name
+            text.append(f"{label} ", style="dim")
+            text.append(count(n), style=STYLES.get(name, "yellow") if n else "")
+            text.append(gap)
         text.rstrip()
         return text
 
@@ -169,8 +174,10 @@ class Progress:
             cells.append(ProgressBar(total=max(self.total, 1), completed=self.done, width=room))
         grid.add_row(*cells, head)
         counts = self.counts_text()
-        if counts.cell_len > options.max_width:
-            counts = self.counts_text(short=True)
+        for tier in (1, 2):
+            if counts.cell_len <= options.max_width:
+                break
+            counts = self.counts_text(tier=tier)
         yield Group(grid, counts)
 
     async def report_until_cancelled(self) -> None:
