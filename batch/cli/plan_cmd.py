@@ -135,10 +135,8 @@ def handle(args: argparse.Namespace) -> int:
     from batch.display.terminal import show  # noqa: PLC0415
     from batch.planning.summary import render_summary  # noqa: PLC0415
 
-    show(sys.stdout, *render_summary(tally, settings.write_limit, validation.file))
+    show(sys.stdout, *render_summary(tally, settings.write_limit))
     if args.out is not None:
-        print(
-            f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "
-            f"--plan {args.out}"
-        )
+        print(f"Plan written to {args.out}; review it, then run:")
+        print(f"  graph-batch run {args.manifest} --plan {args.out}")
     return int(ExitCode.FAILED if tally.needs_attention else ExitCode.OK)

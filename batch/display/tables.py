@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich import box
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -34,6 +36,8 @@ def _table(title: str | None, *, footer: bool = False) -> Table:
         title_justify="left",
         title_style="bold",
         show_footer=footer,
+        # One space between columns (the box's divider): a plan's six columns fit 70 columns.
+        padding=(0, 0),
         box=box.SIMPLE,
         pad_edge=False,
         show_edge=False,
@@ -50,7 +54,7 @@ def counts_table(
 ) -> Table:
     """Rows per op and column (outcome or classification), a `total` row when `totals` given."""
     table = _table(title, footer=totals is not None)
-    table.add_column("op", footer="total")
+    table.add_column("op", footer="total", no_wrap=True)
     for column in columns:
         table.add_column(
             Text(column, style=STYLES.get(column, "")),
@@ -77,19 +81,23 @@ class RowLine:
     reason: str
 
 
-def rows_table(rows: Sequence[RowLine], *, title: str) -> Table:
-    """The listed rows: row (manifest line), op, target, error (code: message), reason."""
-    table = _table(title)
-    table.add_column("row", justify="right")
-    table.add_column("op", no_wrap=True)
-    table.add_column("target", overflow="fold")
-    table.add_column("error", overflow="fold")
-    table.add_column("reason")
+def rows_table(rows: Sequence[RowLine], *, title: str) -> Group:
+    """The listed rows, one block each (a table of long ids is unreadable at 70 columns):
+
+    `row 12  cancel  reason`, then, indented, `code: message` and the target's ids.
+    """
+    blocks: list[RenderableType] = [Text(title, style="bold")]
     for line in rows:
-        table.add_row(
-            str(line.row), line.op, line.target, Text(line.error, style="red"), line.reason
-        )
-    return table
+        head = Text("  row ")
+        head.append(str(line.row), style="bold")
+        head.append(f"  {line.op}")
+        if line.reason:
+            head.append(f"  {line.reason}", style="yellow")
+        blocks.append(head)
+        if line.error:
+            blocks.append(Padding(Text(line.error, style="red"), (0, 0, 0, 4), expand=False))
+        blocks.append(Padding(Text(line.target, style="dim"), (0, 0, 0, 4), expand=False))
+    return Group(*blocks)
 
 
 def target_text(target: Mapping[str, str]) -> str:

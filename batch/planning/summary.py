@@ -24,13 +24,11 @@ def _row_line(row: PlanRow) -> RowLine:
     )
 
 
-def render_summary(
-    tally: PlanTally, write_limit: RateLimit, manifest: str = ""
-) -> list[RenderableType]:
+def render_summary(tally: PlanTally, write_limit: RateLimit) -> list[RenderableType]:
     """Rows per op and classification, rows needing attention, and the run's estimated time."""
     columns = [c.value for c in Classification]
     parts: list[RenderableType] = [
-        Text(f"Plan of {manifest}" if manifest else ""),
+        Text(""),
         counts_table(
             {op: {c.value: n for c, n in counts.items()} for op, counts in tally.by_op.items()},
             columns,

@@ -80,8 +80,10 @@ def test_table_lists_counts_and_failed_rows(log: Path, capsys: pytest.CaptureFix
     assert "Run r1  manifest tonight.csv" in out
     assert "elapsed 1m15s  throttled 1  exit code 1" in out
     assert "Failed rows (1):" in out
-    failed_line = next(line for line in out.splitlines() if line.split()[:1] == ["2"])
-    assert failed_line.split()[:4] == ["2", "cancel", "event_id=e2", "Forbidden:"]
+    lines = out.splitlines()
+    at = lines.index("  row 2  cancel")
+    assert lines[at + 1].strip().startswith("Forbidden: ")
+    assert lines[at + 2].strip() == "event_id=e2"
 
 
 def test_table_caps_failed_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
