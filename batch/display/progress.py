@@ -137,7 +137,7 @@ class Progress:
 
     def line(self) -> str:
         """The current progress as one line of plain text."""
-        return f"{self._head()} {self.counts_text().plain}"
+        return f"{self._head()}  {self.counts_text().plain.strip()}"
 
     def counts_text(self, *, tier: int = 0) -> Text:
         """The per-category counts in colour, then the throttled count.

@@ -30,11 +30,8 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
-def _table(title: str | None, *, footer: bool = False) -> Table:
+def _table(*, footer: bool = False) -> Table:
     return Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
         show_footer=footer,
         # One space between columns (the box's divider): a plan's six columns fit 70 columns.
         padding=(0, 0),
@@ -51,9 +48,9 @@ def counts_table(
     *,
     totals: Mapping[str, int] | None = None,
     title: str | None = None,
-) -> Table:
+) -> RenderableType:
     """Rows per op and column (outcome or classification), a `total` row when `totals` given."""
-    table = _table(title, footer=totals is not None)
+    table = _table(footer=totals is not None)
     table.add_column("op", footer="total", no_wrap=True)
     for column in columns:
         table.add_column(
@@ -63,7 +60,8 @@ def counts_table(
         )
     for op in op_order(by_op):
         table.add_row(op, *(_cell(column, by_op[op].get(column, 0)) for column in columns))
-    return table
+    # A table's own title is padded to the table's width: a line of its own is not.
+    return Group(Text(title, style="bold"), table) if title else table
 
 
 def _cell(column: str, value: int) -> Text:
@@ -86,7 +84,7 @@ def rows_table(rows: Sequence[RowLine], *, title: str) -> Group:
 
     `row 12  cancel  reason`, then, indented, `code: message` and the target's ids.
     """
-    blocks: list[RenderableType] = [Text(title, style="bold")]
+    blocks: list[RenderableType] = [Text(""), Text(title, style="bold")]
     for line in rows:
         head = Text("  row ")
         head.append(str(line.row), style="bold")
