@@ -85,7 +85,7 @@ def test_summary_table() -> None:
     assert "NotFound" in text
     assert "rejected" in text
     assert "skipped 2: not-in-plan: not-found" in text
-    assert "1 rows not run; run again with --resume" in text
+    assert "1 row not run; run again with --resume" in text
     assert "graph-batch run m.csv --resume --audit-log a.jsonl" in text
     assert "throttled (429) 1" in text
     assert "audit log: a.jsonl" in text

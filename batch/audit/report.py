@@ -14,7 +14,7 @@ from rich.text import Text
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.summary import AuditReport, RunSummary
-from batch.display.tables import RowLine, count, counts_table, error_text, rows_table, target_text
+from batch.display.tables import count, counts_table, finished_line, rows, rows_table
 from batch.display.terminal import as_text
 from batch.durations import format_duration
 
@@ -41,8 +41,7 @@ def _run_table(run: RunSummary) -> list[RenderableType]:
     if run.not_run:
         parts.append(
             Text(
-                f"{count(run.not_run)} rows not run; run again with --resume --audit-log "
-                "(this log)",
+                f"{rows(run.not_run)} not run; run again with --resume --audit-log (this log)",
                 style="bold magenta",
             )
         )
@@ -50,16 +49,7 @@ def _run_table(run: RunSummary) -> list[RenderableType]:
     if failed:
         shown = failed[:TABLE_FAILED_ROWS]
         more = f", first {len(shown)} shown" if len(shown) < len(failed) else ""
-        lines = [
-            RowLine(
-                row=r.row,
-                op=r.op,
-                target=target_text(r.target),
-                error=error_text(r.error_code, r.error_message),
-                reason=r.reason or "",
-            )
-            for r in shown
-        ]
+        lines = [finished_line(record) for record in shown]
         parts.append(rows_table(lines, title=f"Failed rows ({count(len(failed))}{more}):"))
         if more:
             parts.append(Text("every failed row: graph-batch report --format json"))

@@ -15,6 +15,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from batch.audit.records import OpFinished
 from batch.display.terminal import STYLES
 from batch.operations import OP_NAMES
 
@@ -28,6 +29,11 @@ def op_order(ops: Iterable[str]) -> list[str]:
 def count(value: int) -> str:
     """`12,345`: every count people read, with thousands separators."""
     return f"{value:,}"
+
+
+def rows(value: int) -> str:
+    """`1 row`, `12,345 rows`."""
+    return f"{count(value)} row{'' if value == 1 else 's'}"
 
 
 def _table(*, footer: bool = False) -> Table:
@@ -77,6 +83,17 @@ class RowLine:
     target: str
     error: str
     reason: str
+
+
+def finished_line(record: OpFinished) -> RowLine:
+    """How a failed (or any finished) row of the audit log is listed."""
+    return RowLine(
+        row=record.row,
+        op=record.op,
+        target=target_text(record.target),
+        error=error_text(record.error_code, record.error_message),
+        reason=record.reason or "",
+    )
 
 
 def rows_table(rows: Sequence[RowLine], *, title: str) -> Group:

@@ -10,7 +10,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from batch.audit.records import Outcome
-from batch.display.tables import RowLine, count, counts_table, error_text, rows_table, target_text
+from batch.display.tables import count, counts_table, finished_line, rows, rows_table
 from batch.durations import format_duration
 from batch.run.workers import RunTotals
 
@@ -48,13 +48,13 @@ def render_summary(totals: RunTotals, facts: RunFacts) -> list[RenderableType]:
         resume = f"graph-batch run {facts.manifest} --resume --audit-log {facts.audit_log}"
         parts.append(
             Text(
-                f"{count(totals.not_run)} rows not run; run again with --resume:\n  {resume}",
+                f"{rows(totals.not_run)} not run; run again with --resume:\n  {resume}",
                 style="bold magenta",
             )
         )
     if facts.failures_csv is not None and facts.failures_written:
         parts.append(
-            Text(f"{count(facts.failures_written)} undone rows written to {facts.failures_csv}")
+            Text(f"{rows(facts.failures_written)} left undone written to {facts.failures_csv}")
         )
     parts.append(
         Text(
@@ -72,17 +72,8 @@ def _failed(totals: RunTotals, facts: RunFacts) -> list[RenderableType]:
         return []
     shown = len(totals.failed)
     title = f"Failed rows ({count(failed)}" + (f", first {shown} shown)" if shown < failed else ")")
-    rows = [
-        RowLine(
-            row=r.row,
-            op=r.op,
-            target=target_text(r.target),
-            error=error_text(r.error_code, r.error_message),
-            reason=r.reason or "",
-        )
-        for r in totals.failed
-    ]
-    parts: list[RenderableType] = [rows_table(rows, title=title)]
+    lines = [finished_line(record) for record in totals.failed]
+    parts: list[RenderableType] = [rows_table(lines, title=title)]
     if shown < failed:
         where = f"graph-batch report {facts.audit_log}"
         if facts.failures_csv is not None:
