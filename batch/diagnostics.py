@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Mapping
+from typing import TextIO, cast
 
 import structlog
 from structlog.typing import Processor
@@ -26,6 +27,19 @@ def _renderer(log_format: LogFormat) -> Processor:
     if log_format == "json":
         return structlog.processors.JSONRenderer(sort_keys=False)
     return structlog.dev.ConsoleRenderer(colors=False)
+
+
+class _CurrentStderr:
+    """Whatever `sys.stderr` is at each write: while a live progress display is drawn it is a
+    proxy that prints above the display, so a diagnostic line never lands inside the bar."""
+
+    def write(self, text: str) -> int:
+        """Write to the current stderr."""
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        """Flush the current stderr."""
+        sys.stderr.flush()
 
 
 def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +69,6 @@ def configure_diagnostics(
             _renderer(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=False,
     )

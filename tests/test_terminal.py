@@ -157,3 +157,31 @@ async def test_plan_shows_the_same_progress(tmp_path: Path) -> None:
         counts,
     ), counts
     assert "graph-batch plan summary" in lines
+
+
+@pytest.mark.slow
+async def test_diagnostics_print_above_the_live_display(tmp_path: Path) -> None:
+    """With -v, retry lines scroll above the display; the display stays one intact bar line."""
+    rehearsal = write_rehearsal(tmp_path, ROWS)
+    faults = ("--fault", "503=0.3", "--fault-class", "write", "--seed", "1")
+    async with sandbox_process(rehearsal.world, "--write-limit", "100/1s", *faults) as sandbox:
+        child = spawn(
+            sandbox,
+            "run",
+            str(rehearsal.job),
+            "-y",
+            "-v",
+            "--write-limit",
+            "100/1s",
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+            token=sandbox.token,
+        )
+        output = await finish(child)
+    assert child.exitstatus == 0
+    lines = screen_of(output)
+    assert any("retry" in line for line in lines)
+    progress = [line for line in lines if "━" in line]
+    assert len(progress) == 1, lines
+    assert re.fullmatch(r"Done ━+ 40/40 100%  in \S+", progress[0]), progress[0]
+    assert lines[lines.index(progress[0]) + 1].startswith("  succeeded ")

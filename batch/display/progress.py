@@ -191,10 +191,9 @@ class Progress:
             self._stream.flush()
 
     async def _redraw_until_cancelled(self, console: Console) -> None:
-        # No refresh thread: the event loop redraws, so counts never change mid-render.
-        with Live(
-            self, console=console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False
-        ) as live:
+        # No refresh thread: the event loop redraws, so counts never change mid-render. Writes
+        # to sys.stderr meanwhile (diagnostics) are printed above the display, not into it.
+        with Live(self, console=console, auto_refresh=False, redirect_stdout=False) as live:
             try:
                 while True:
                     live.refresh()
