@@ -142,12 +142,12 @@ class Progress:
     def counts_text(self, *, tier: int = 0) -> Text:
         """The per-category counts in colour, then the throttled count.
 
-        `tier` 0 is the full form; 1 drops the double spaces and says `429s`; 2 also uses the
-        short labels: for terminals too narrow for the one before.
+        `tier` 0 is the full form; 1 single-spaces it and says `429s`; 2 also uses the short
+        labels: for terminals too narrow for the one before.
         """
-        text = Text("  ", no_wrap=True, overflow="ellipsis")
-        throttled = self._throttled()
         gap = "  " if tier == 0 else " "
+        text = Text(gap, no_wrap=True, overflow="ellipsis")
+        throttled = self._throttled()
         for name, n in [*self._count_parts(), ("throttled", throttled)]:
             brief = tier == 2 or (tier == 1 and name == "throttled")
             label = SHORT.get(name, name) if brief else name
@@ -160,9 +160,11 @@ class Progress:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """Two lines fitted to the width: verb, bar, done/total, ETA; then the counts."""
         head = Text(self._head(), no_wrap=True, overflow="ellipsis")
-        verb = f"Stopped ({self.stopped})" if self.stopped else self._verb
-        if self.finished and not self.stopped:
-            verb = "Done"
+        verb = self._verb
+        if self.stopped:
+            verb = f"Stopped ({self.stopped})"
+        elif self.finished:
+            verb = "Done" if self.done >= self.total else "Stopped"
         room = options.max_width - len(verb) - len(head.plain) - 4
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
@@ -173,9 +175,11 @@ class Progress:
         if room >= _MIN_BAR:
             cells.append(ProgressBar(total=max(self.total, 1), completed=self.done, width=room))
         grid.add_row(*cells, head)
+        # Two columns spare: a `^C` echoed after the last line must not wrap it.
+        room_for_counts = options.max_width - 2
         counts = self.counts_text()
         for tier in (1, 2):
-            if counts.cell_len <= options.max_width:
+            if counts.cell_len <= room_for_counts:
                 break
             counts = self.counts_text(tier=tier)
         yield Group(grid, counts)

@@ -29,15 +29,9 @@ STYLES: dict[str, str] = {
 """The colour of each outcome (run, report) and classification (plan), everywhere."""
 
 SHORT: dict[str, str] = {
-    "succeeded": "ok",
     "already_done": "already",
-    "skipped": "skip",
-    "failed": "fail",
     "will-apply": "apply",
     "already-done": "done",
-    "not-found": "404",
-    "forbidden": "403",
-    "error": "err",
     "throttled": "429s",
 }
 """Labels for a progress line that would not fit the terminal with the full names."""
