@@ -12,10 +12,11 @@ from structlog.testing import capture_logs
 from tenacity import AsyncRetrying
 
 from batch.audit.records import Outcome
+from batch.auth.describe import TokenInfo
 from batch.display.terminal import as_text
 from batch.exit_codes import ExitCode
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
-from batch.run.overview import destructive_count, estimate_seconds, overview
+from batch.run.overview import destructive_count, estimate_seconds, overview, who
 from batch.run.selection import Survey
 from batch.run.settings import resolve_settings
 from batch.run.summary import RunFacts, render_summary
@@ -125,3 +126,19 @@ async def test_retries_are_logged_as_structured_events() -> None:
     retries = [log for log in logs if log["event"] == "retry"]
     assert [(log["retry_num"], log["wait_for"]) for log in retries] == [(1, 1.5), (2, 1.5)]
     assert retries[0]["caused_by"] == "HTTP 429 TooManyRequests"
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        (
+            TokenInfo(kind="delegated", identity="jo@contoso.com", tenant="t1"),
+            "user jo@contoso.com (delegated), tenant t1",
+        ),
+        (TokenInfo(kind="app-only", identity="nightly (a1)"), "app nightly (a1) (app-only)"),
+        (TokenInfo(kind="unknown"), "a token graph-batch cannot read (not a JWT)"),
+    ],
+)
+def test_confirmation_says_who(info: TokenInfo, expected: str) -> None:
+    """The confirmation names the user or app and the tenant, or says it cannot tell."""
+    assert who(info).startswith(expected)

@@ -39,8 +39,10 @@ def destructive_count(survey: Survey) -> int:
 
 def who(info: TokenInfo) -> str:
     """`user organizer@contoso.com (delegated), tenant 72f9…`: whom the token speaks for."""
+    if info.identity is None:
+        return "a token graph-batch cannot read (not a JWT): identity and tenant unknown"
     kind = {"delegated": "user", "app-only": "app"}.get(info.kind, "identity")
-    text = f"{kind} {info.identity or '(unknown: opaque token)'} ({info.kind})"
+    text = f"{kind} {info.identity} ({info.kind})"
     return text + (f", tenant {info.tenant}" if info.tenant else "")
 
 
