@@ -185,3 +185,18 @@ async def test_diagnostics_print_above_the_live_display(tmp_path: Path) -> None:
     assert len(progress) == 1, lines
     assert re.fullmatch(r"Done ━+ 40/40 100%  in \S+", progress[0]), progress[0]
     assert lines[lines.index(progress[0]) + 1].startswith("  succeeded ")
+
+
+@pytest.mark.slow
+async def test_ctrl_c_at_the_question_stops_at_once(tmp_path: Path) -> None:
+    """Ctrl-C at `Proceed? [y/N]` ends the run then and there: exit 130, nothing sent."""
+    rehearsal = write_rehearsal(tmp_path, ROWS)
+    async with sandbox_process(rehearsal.world) as sandbox:
+        child = spawn(sandbox, "run", str(rehearsal.job), token=sandbox.token)
+        await asyncio.to_thread(child.expect_exact, "Proceed? [y/N]")
+        child.sendintr()
+        output = await finish(child)
+        stats = await sandbox.stats()
+    assert child.exitstatus == 130
+    assert "nothing was sent" in output
+    assert stats.requests_total == 0

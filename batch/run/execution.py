@@ -7,6 +7,8 @@ share, and `run.finished`, however the run ends (failed rows, deadline, refused 
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -22,7 +24,7 @@ from batch.auth.describe import describe_token
 from batch.auth.token_holder import TokenHolder
 from batch.display.progress import Progress
 from batch.display.terminal import show
-from batch.errors import AuthError, UsageError
+from batch.errors import AuthError, RunInterruptedError, UsageError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
 from batch.http.retry_policy import RetryPolicy
@@ -93,8 +95,28 @@ def confirm(job: Job, token: AccessToken, console: Console) -> None:
     show(console.out, overview(job.survey, job.settings, describe_token(token)))
     console.out.write("Proceed? [y/N] ")
     console.out.flush()
-    if console.inp.readline().strip().lower() not in {"y", "yes"}:
+    try:
+        answer = _read_answer(console)
+    except KeyboardInterrupt:
+        console.out.write("\n")
+        raise RunInterruptedError("interrupted at the question; nothing was sent") from None
+    if answer.strip().lower() not in {"y", "yes"}:
         raise UsageError("not confirmed; nothing was sent")
+
+
+def _read_answer(console: Console) -> str:
+    """One line from the user; Ctrl-C stops the wait at once.
+
+    asyncio's own Ctrl-C handler only cancels the running task, which a blocking read never
+    notices, so for the read Python's default handler (KeyboardInterrupt) is put back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return console.inp.readline()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return console.inp.readline()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def execute(
