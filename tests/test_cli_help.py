@@ -64,11 +64,14 @@ def test_short_and_shared_flags(argv: list[str], name: str, value: object) -> No
         ["report", "a.jsonl", "-o", "report.txt"],
     ],
 )
-def test_output_flag_never_names_a_file(argv: list[str]) -> None:
-    """`-o` is the output format or a usage error (exit 2): never a silently written file."""
+def test_output_flag_never_names_a_file(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-o` is the output format or a usage error (exit 2) saying so: never a written file."""
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(argv)
     assert exc.value.code == 2
+    assert "output format" in capsys.readouterr().err or argv[0] == "report"
 
 
 def test_plan_and_run_default_to_the_same_concurrency() -> None:

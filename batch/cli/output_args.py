@@ -24,3 +24,32 @@ def add_format_argument(
         metavar="{" + ",".join(formats) + "}",
         help=f"output format ({formats[0]})",
     )
+
+
+class _RejectOutput(argparse.Action):
+    """`-o`/`--output` on a command without an output format: a usage error saying why."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(f"{option_string} means the output format, which {self.const}")
+
+
+def reject_output_argument(parser: argparse.ArgumentParser, why: str) -> None:
+    """Make `-o`/`--output` a clear usage error (exit 2) on a command with no output format.
+
+    `why` completes "-o means the output format, which ...", e.g. "run does not have: ...".
+    """
+    parser.add_argument(
+        "-o",
+        "--output",
+        action=_RejectOutput,
+        nargs="?",
+        const=why,
+        dest="output_rejected",
+        help=argparse.SUPPRESS,  # exists only to explain itself
+    )

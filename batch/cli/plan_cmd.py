@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.output_args import reject_output_argument
 from batch.diagnostics import add_verbose_argument, configure_diagnostics
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
@@ -79,6 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="diagnostics on stderr as readable lines or one JSON object per line (console)",
     )
     add_verbose_argument(parser)
+    reject_output_argument(parser, "plan does not have: the plan file is --out PATH")
     add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 

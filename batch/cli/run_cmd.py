@@ -10,6 +10,7 @@ from batch.auth.base import TokenSource
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.cli.help_format import ParagraphHelpFormatter
+from batch.cli.output_args import reject_output_argument
 from batch.diagnostics import add_verbose_argument, configure_diagnostics
 from batch.graph_settings import DEFAULT_BASE_URL
 from batch.run.settings import RunSettings
@@ -82,6 +83,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="no progress; summary only on failure",
     )
     add_verbose_argument(parser)
+    reject_output_argument(
+        parser, "run does not have: every row goes to the audit log (--audit-log PATH)"
+    )
     add(
         "--log-format",
         choices=("console", "json"),
@@ -106,7 +110,7 @@ def handle(args: argparse.Namespace) -> int:
     """Run the manifest with settings from flags, environment and manifest."""
     from batch.run.job import run_job  # noqa: PLC0415 - the run's modules load rich
 
-    skip = {"func", "command", "manifest", "verbose", *_AUTH_FLAGS}
+    skip = {"func", "command", "manifest", "verbose", "output_rejected", *_AUTH_FLAGS}
     cli = {name: value for name, value in vars(args).items() if name not in skip}
     configure_diagnostics(os.environ, verbose=args.verbose)
 
