@@ -7,8 +7,6 @@ share, and `run.finished`, however the run ends (failed rows, deadline, refused 
 from __future__ import annotations
 
 import asyncio
-import signal
-import threading
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -20,11 +18,10 @@ from batch import __version__
 from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
 from batch.auth.base import AccessToken, TokenSource
-from batch.auth.describe import describe_token
 from batch.auth.token_holder import TokenHolder
 from batch.display.progress import Progress
 from batch.display.terminal import show
-from batch.errors import AuthError, RunInterruptedError, UsageError
+from batch.errors import AuthError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
 from batch.http.retry_policy import RetryPolicy
@@ -33,9 +30,9 @@ from batch.jobctl.lock import JobLock, lock_path_for
 from batch.manifest import Entry, Validation, iter_entries
 from batch.manifest.source import starts_with_bom
 from batch.operations import RequestClass
+from batch.run.confirm import confirm
 from batch.run.console import Console
 from batch.run.executor import Executor, Traffic
-from batch.run.overview import destructive_count, overview
 from batch.run.preflight import preflight
 from batch.run.selection import Selection, Survey
 from batch.run.settings import RunSettings
@@ -87,38 +84,6 @@ def _failure_recorder(
     return record
 
 
-def confirm(job: Job, token: AccessToken, console: Console) -> None:
-    """Show who/where/what/how long and ask; UsageError unless the answer is yes."""
-    if job.settings.yes or not destructive_count(job.survey):
-        return
-    print(f"About to run {job.validation.file}:", file=console.out)
-    show(console.out, overview(job.survey, job.settings, describe_token(token)))
-    console.out.write("Proceed? [y/N] ")
-    console.out.flush()
-    try:
-        answer = _read_answer(console)
-    except KeyboardInterrupt:
-        console.out.write("\n")
-        raise RunInterruptedError("interrupted at the question; nothing was sent") from None
-    if answer.strip().lower() not in {"y", "yes"}:
-        raise UsageError("not confirmed; nothing was sent")
-
-
-def _read_answer(console: Console) -> str:
-    """One line from the user; Ctrl-C stops the wait at once.
-
-    asyncio's own Ctrl-C handler only cancels the running task, which a blocking read never
-    notices, so for the read Python's default handler (KeyboardInterrupt) is put back.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return console.inp.readline()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return console.inp.readline()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 async def execute(
     job: Job,
     source: TokenSource,
@@ -131,7 +96,8 @@ async def execute(
     settings = job.settings
     try:
         token = await source.get_token()  # AuthError (exit 3) before anything is written
-        confirm(job, token, console)
+        if not job.settings.yes:
+            confirm(job.validation.file, job.survey, job.settings, token, console)
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:

@@ -24,9 +24,10 @@ from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
 from batch.manifest.findings import findings
 from batch.planning.selection import load_plan_selection
+from batch.run.confirm import check_confirmable
 from batch.run.console import Console
 from batch.run.execution import Job, execute
-from batch.run.overview import destructive_count, estimate_seconds, overview, preview
+from batch.run.overview import estimate_seconds, overview, preview
 from batch.run.selection import Selection, Survey, survey
 from batch.run.settings import RunSettings, resolve_settings
 from batch.settings import ManifestSettings
@@ -96,7 +97,7 @@ async def run_job_async(
     refusal = check_max_destructive(planned.to_send, settings.max_destructive)
     if refusal is not None:
         raise UsageError(f"{refusal}; nothing was sent")
-    _check_confirmable(planned, settings, console)
+    check_confirmable(planned, settings, console)
     job = Job(
         manifest=manifest,
         manifest_path=str(Path(manifest).resolve()),  # noqa: ASYNC240 - nothing else runs yet.
@@ -140,13 +141,3 @@ def _print_dry_run(
     show(out, overview(planned, settings))
     print(f"First requests (to {settings.base_url}):", file=out)
     print("\n".join(preview(requests, settings)), file=out)
-
-
-def _check_confirmable(planned: Survey, settings: RunSettings, console: Console) -> None:
-    """Refuse before sign-in a destructive run no one can confirm (no terminal, no --yes)."""
-    destructive = destructive_count(planned)
-    if destructive and not settings.yes and not console.interactive:
-        raise UsageError(
-            f"{destructive:,} destructive operations and no terminal to confirm them: pass "
-            "--yes (or set GRAPH_BATCH_YES=1) to run unattended; nothing was sent"
-        )
