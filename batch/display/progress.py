@@ -108,12 +108,13 @@ class Progress:
         elapsed = max(self._clock.now() - self._started, 1e-9)
         eta = self.eta()
         counts = {name: self.counts[name] for name in self._categories}
+        failed = {"failed": self.counts["failed"]} if "failed" in self._categories else {}
         return {
             "done": self.done,
             "total": self.total,
             "rows_per_s": round(self.done / elapsed, 2),
             "eta_s": None if eta is None else round(eta, 1),
-            "failed": self.counts["failed"],
+            **failed,
             "not_run": self.counts[NOT_RUN],
             "counts": counts,
             "throttled": self._throttled(),
