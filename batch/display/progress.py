@@ -144,13 +144,16 @@ class Progress:
         """The per-category counts in colour, then the throttled count.
 
         `tier` 0 is the full form; 1 single-spaces it and says `429s`; 2 also uses the short
-        labels: for terminals too narrow for the one before.
+        labels; 3 leaves out zero counts (but always shows failures and 429s): each for
+        terminals too narrow for the one before.
         """
         gap = "  " if tier == 0 else " "
         text = Text(gap, no_wrap=True, overflow="ellipsis")
         throttled = self._throttled()
         for name, n in [*self._count_parts(), ("throttled", throttled)]:
-            brief = tier == 2 or (tier == 1 and name == "throttled")
+            if tier == 3 and not n and name not in {"failed", "throttled"}:
+                continue
+            brief = tier >= 2 or (tier == 1 and name == "throttled")
             label = SHORT.get(name, name) if brief else name
             text.append(f"{label} ", style="dim")
             text.append(count(n), style=STYLES.get(name, "yellow") if n else "")
@@ -179,7 +182,7 @@ class Progress:
         # Two columns spare: a `^C` echoed after the last line must not wrap it.
         room_for_counts = options.max_width - 2
         counts = self.counts_text()
-        for tier in (1, 2):
+        for tier in (1, 2, 3):
             if counts.cell_len <= room_for_counts:
                 break
             counts = self.counts_text(tier=tier)

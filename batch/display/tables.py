@@ -57,11 +57,13 @@ def counts_table(
 ) -> RenderableType:
     """Rows per op and column (outcome or classification), a `total` row when `totals` given."""
     table = _table(footer=totals is not None)
-    table.add_column("op", footer="total", no_wrap=True)
+    # Narrow terminals fold the op names, never the column names or the counts.
+    table.add_column("op", footer="total", overflow="fold")
     for column in columns:
         table.add_column(
             Text(column, style=STYLES.get(column, "")),
             justify="right",
+            no_wrap=True,
             footer=_cell(column, totals.get(column, 0)) if totals is not None else "",
         )
     for op in op_order(by_op):
