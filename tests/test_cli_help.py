@@ -45,6 +45,7 @@ def test_help_fits_a_70_column_terminal(command: str, monkeypatch: pytest.Monkey
         (["run", "m.csv", "-v"], "verbose", True),
         (["run", "m.csv", "--verbose"], "verbose", True),
         (["plan", "m.csv", "-v"], "verbose", True),
+        (["plan", "m.csv", "-q"], "quiet", True),
         (["report", "a.jsonl", "-o", "json"], "format", "json"),
         (["whoami", "--output", "json"], "format", "json"),
         (["validate", "m.csv", "-o", "table"], "format", "table"),

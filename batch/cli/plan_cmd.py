@@ -79,6 +79,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("console", "json"),
         help="diagnostics on stderr as readable lines or one JSON object per line (console)",
     )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress while reading; the summary only"
+    )
     add_verbose_argument(parser)
     reject_output_argument(parser, "plan does not have: the plan file is --out PATH")
     add_auth_arguments(parser)
@@ -117,7 +120,7 @@ async def _plan(
             settings,
             tokens,
             out=args.out,
-            progress_to=sys.stderr,
+            progress_to=None if args.quiet else sys.stderr,
             live=sys.stderr.isatty(),
         )
     finally:
