@@ -90,6 +90,7 @@ def run_document(run: RunSummary) -> dict[str, Any]:
         "throttled": run.throttled,
         "rows": len(run.rows),
         "counts": run.counts,
+        "not_run": run.not_run,
         "by_op": run.by_op,
         "failed": [_failed_doc(row) for row in run.failed],
     }

@@ -203,3 +203,19 @@ def test_junit_survives_any_error_text(message: str) -> None:
     # XML parsers normalise line ends to \n; everything else must survive as written.
     expected = xml_safe(message).replace("\r\n", "\n").replace("\r", "\n")
     assert (failure.text or "") == expected
+
+
+def test_rows_not_run_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rows a deadline or Ctrl-C left unrun are counted apart, in the table and the JSON."""
+    records = [
+        started("r"),
+        row("r", 1, Outcome.SUCCEEDED),
+        row("r", 2, Outcome.SKIPPED, reason="deadline"),
+        row("r", 3, Outcome.SKIPPED, reason="not-run"),
+        row("r", 4, Outcome.SKIPPED, reason="duplicate"),
+    ]
+    log = write_log(tmp_path / "a.jsonl", records)
+    _, out, _ = run_cli(capsys, str(log))
+    assert "2 rows not run; run again with --resume" in out
+    _, out, _ = run_cli(capsys, str(log), "-o", "json")
+    assert json.loads(out)["runs"][0]["not_run"] == 2
