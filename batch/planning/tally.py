@@ -9,7 +9,7 @@ from batch.durations import format_duration
 from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
 from batch.operations import OP_NAMES
-from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
+from batch.planning.classify import NEEDS_ATTENTION, WILL_SEND, Classification, PlanRow
 from batch.settings import RateLimit
 
 MAX_LISTED = 20
@@ -40,9 +40,7 @@ class PlanTally:
     @property
     def will_apply_writes(self) -> int:
         """Rows a run would send as a write (reads that "apply" are not writes)."""
-        return sum(
-            n[Classification.WILL_APPLY] for op, n in self.by_op.items() if is_destructive(op)
-        )
+        return sum(n[c] for op, n in self.by_op.items() if is_destructive(op) for c in WILL_SEND)
 
     @property
     def needs_attention(self) -> bool:
