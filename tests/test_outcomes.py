@@ -8,7 +8,7 @@ from batch.audit.records import Outcome
 from batch.http.client import GraphResponse
 from batch.operations import Cancel, CancelRegistration, RemoveSession, RequestClass
 from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.run.verify import WriteOperation, read_verification, verification_path
+from batch.run.verify import WriteOperation, read_verification, verification_read
 
 W, R = RequestClass.WRITE, RequestClass.READ
 A = AttemptResult
@@ -73,7 +73,7 @@ CANCEL_REG = CancelRegistration(event_id="e1", registration_email="a@example.com
 )
 def test_verification_path(op: WriteOperation, path: str) -> None:
     """Each write is verified by reading the resource its change shows on."""
-    assert verification_path(op) == path
+    assert verification_read(op)[1] == path
 
 
 @pytest.mark.parametrize(

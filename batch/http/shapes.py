@@ -48,7 +48,8 @@ def time_text(value: Any) -> str | None:
 def status(body: Any) -> str | None:
     """The `status` of an event or registration answer, in either shape."""
     found = single(body)
-    return text(found.get("status")) if found is not None else None
+    value = found.get("status") if found is not None else None
+    return value if isinstance(value, str) else None
 
 
 def session_fields(body: Any) -> dict[str, str | None] | None:
