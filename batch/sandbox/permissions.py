@@ -132,14 +132,7 @@ def refusal_message(resource: Resource, kind: TokenKind, mode: PermissionMode) -
     if kind is TokenKind.APP_NONE:
         return "No Application Access Policy found for this app."
     if kind.delegated:
-        return "The signed-in user is not allowed to do this for this event (organizer only)."
+        who = "organizer and co-organizers" if TokenKind.CO_ORGANIZER in admitted else "organizer"
+        return f"Only the event's {who} may do this."
     return "The application's permissions do not allow this operation."
 
-
-def rows(mode: PermissionMode) -> list[tuple[Resource, TokenKind, bool, str]]:
-    """The table flattened to (resource, kind, allowed, source) rows, for docs and tests."""
-    return [
-        (resource, kind, kind in spec.allowed, spec.source)
-        for resource, spec in TABLES[mode].items()
-        for kind in TokenKind
-    ]
