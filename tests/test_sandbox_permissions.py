@@ -9,6 +9,7 @@ import pytest
 
 from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
 from batch.sandbox import Sandbox, World
+from batch.sandbox.config import PermissionMode
 from batch.sandbox.permissions import PERMISSIVE, PUBLISHED, TABLES, TokenKind
 from batch.sandbox.routing import Resource
 from tests.conftest import SandboxFactory
@@ -98,13 +99,13 @@ def test_permissive_restricts_only_cancelling_an_event() -> None:
 
 @pytest.mark.parametrize("mode", ["published", "permissive"])
 async def test_the_sandbox_answers_as_its_table_says(
-    sandbox_factory: SandboxFactory, http: aiohttp.ClientSession, mode: str
+    sandbox_factory: SandboxFactory, http: aiohttp.ClientSession, mode: PermissionMode
 ) -> None:
     """Every (resource, token kind) gets 403 exactly when the table refuses it."""
     # Refused calls first, so that an admitted write cannot turn a later call into a 404.
     for resource, path in REQUESTS.items():
         sandbox: Sandbox = await sandbox_factory(world=WORLD, permissions=mode)
-        spec = TABLES[mode][resource]  # type: ignore[index]
+        spec = TABLES[mode][resource]
         for kind in sorted(TokenKind, key=lambda k: k in spec.allowed):
             token = sandbox.token_named(kind.value)
             reply = await call(http, sandbox, resource.method, path, token=token)
