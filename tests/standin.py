@@ -203,11 +203,14 @@ class StandIn:
             body = {"id": registration_id, "email": registration.email}
             return _json(200, body | {"status": registration.status, "extra": [1, 2]})
         if tail == ["sessions"]:
-            if self.quirks.published:
-                return _error(403, "Forbidden", "Delegated permissions are not supported.")
-            value = [{"id": s, "subject": event.sessions.get(s, "")} for s in registration.sessions]
-            return _json(200, {"@odata.context": "https://x/$metadata#sessions", "value": value})
+            return self._registration_sessions(event, registration)
         return self._not_found()
+
+    def _registration_sessions(self, event: Event, registration: Registration) -> web.Response:
+        if self.quirks.published:
+            return _error(403, "Forbidden", "Delegated permissions are not supported.")
+        value = [{"id": s, "subject": event.sessions.get(s, "")} for s in registration.sessions]
+        return _json(200, {"@odata.context": "https://x/$metadata#sessions", "value": value})
 
     def _session_body(self, session_id: str, subject: str) -> dict[str, Any]:
         body: dict[str, Any] = {
