@@ -1,0 +1,159 @@
+"""Answers no test sandbox gives but a server might: read neither too kindly nor too thinly.
+
+A tiny stand-in answers get-session with an empty 200, a 204, an empty object or a 100 MB
+body, and answers cancel 200 with a Graph error body (once having applied it, once not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from batch.exit_codes import ExitCode
+from tests.run_helpers import run
+
+BASE = "/v1.0/solutions/virtualEvents/webinars/{event}"
+SESSION = {"id": "ok", "subject": "Keynote", "joinWebUrl": "https://teams.example/j"}
+ERROR_BODY = {"error": {"code": "Forbidden", "message": "Only the organizer can cancel."}}
+HUGE_CHUNK = b" " * (1024 * 1024)
+
+
+class Answers:
+    """The stand-in's state: event statuses and how many requests each path got."""
+
+    def __init__(self) -> None:
+        self.status = {"plain": "published", "refused-in-body": "published", "applied": "published"}
+        self.hits: dict[str, int] = {}
+
+    def app(self) -> web.Application:
+        """Routes for an event, its cancel and its sessions."""
+        app = web.Application()
+        app.router.add_get(BASE, self.event)
+        app.router.add_post(BASE + "/cancel", self.cancel)
+        app.router.add_get(BASE + "/sessions/{session}", self.session)
+        return app
+
+    async def event(self, request: web.Request) -> web.Response:
+        """The event with its current status."""
+        event = request.match_info["event"]
+        return web.json_response({"id": event, "status": self.status[event]})
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        """204, or 200 with an error body (`applied` really cancels first)."""
+        event = request.match_info["event"]
+        self.hits[event] = self.hits.get(event, 0) + 1
+        if event == "refused-in-body":
+            return web.json_response(ERROR_BODY)
+        self.status[event] = "canceled"
+        return web.json_response(ERROR_BODY) if event == "applied" else web.Response(status=204)
+
+    async def session(self, request: web.Request) -> web.StreamResponse:
+        """A session, or one of the answers that hold none."""
+        session = request.match_info["session"]
+        self.hits[session] = self.hits.get(session, 0) + 1
+        if session == "empty":
+            return web.Response(status=200, content_type="application/json")
+        if session == "nocontent":
+            return web.Response(status=204)
+        if session == "emptyobject":
+            return web.json_response({})
+        if session == "huge":
+            return await _huge(request)
+        return web.json_response(SESSION)
+
+
+async def _huge(request: web.Request) -> web.StreamResponse:
+    """100 MiB of JSON-ish bytes, streamed until the client hangs up."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        for _ in range(100):
+            await response.write(HUGE_CHUNK)
+    except ConnectionError:
+        pass  # The client stopped reading: exactly what it should do.
+    return response
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Answers, str]]:
+    """The stand-in on 127.0.0.1 and its base URL."""
+    answers = Answers()
+    async with TestServer(answers.app(), host="127.0.0.1") as server:
+        yield answers, str(server.make_url("")).rstrip("/")
+
+
+def _row(op: str, event: str, **fields: str) -> dict[str, str]:
+    return {"op": op, "event_id": event, **fields}
+
+
+@pytest.mark.parametrize(
+    ("session", "code"),
+    [
+        ("empty", "empty-body"),
+        ("nocontent", "empty-body"),
+        ("emptyobject", "not-a-session"),
+        ("huge", "too-large"),
+    ],
+)
+async def test_a_session_answer_without_a_session_is_a_transport_fault(
+    served: tuple[Answers, str], tmp_path: Path, session: str, code: str
+) -> None:
+    """Empty 200, 204, `{}` and an oversized body are retried, then the row fails with the
+    reason and code saying why; never `succeeded` with null fields."""
+    answers, url = served
+    result = await run([_row("get-session", "plain", session_id=session)], tmp_path, url, "t")
+    assert result.code == ExitCode.FAILED
+    (finished,) = result.events("op.finished")
+    assert (finished["outcome"], finished["reason"], finished["error_code"]) == (
+        "failed",
+        "retries-exhausted",
+        code,
+    )
+    assert finished["attempts"] > 1
+    assert answers.hits[session] == finished["attempts"]
+    assert finished["subject"] is None
+
+
+async def test_a_good_session_still_succeeds(served: tuple[Answers, str], tmp_path: Path) -> None:
+    """The same stand-in's proper session answer is read in one attempt (the test can fail)."""
+    _, url = served
+    result = await run([_row("get-session", "plain", session_id="ok")], tmp_path, url, "t")
+    assert result.code == ExitCode.OK
+    (finished,) = result.events("op.finished")
+    assert (finished["outcome"], finished["subject"], finished["attempts"]) == (
+        "succeeded",
+        "Keynote",
+        1,
+    )
+
+
+async def test_a_write_answered_2xx_with_an_error_body_is_read_back(
+    served: tuple[Answers, str], tmp_path: Path
+) -> None:
+    """200 + `{"error": ...}`: the event is read back. Unchanged -> failed with Graph's code;
+    changed -> already_done. Neither is `succeeded`, neither is sent twice."""
+    answers, url = served
+    rows = [_row("cancel", "refused-in-body"), _row("cancel", "applied")]
+    result = await run(rows, tmp_path, url, "t")
+    assert result.code == ExitCode.FAILED
+    outcome = {r["target"]["event_id"]: r for r in result.events("op.finished")}
+    refused, applied = outcome["refused-in-body"], outcome["applied"]
+    assert (refused["outcome"], refused["reason"], refused["error_code"]) == (
+        "failed",
+        "rejected",
+        "Forbidden",
+    )
+    assert (applied["outcome"], applied["reason"]) == ("already_done", "verified")
+    assert answers.hits == {"refused-in-body": 1, "applied": 1}
+    verifies = [a for a in result.events("op.attempt") if a["purpose"] == "verify"]
+    assert len(verifies) == 2
+    assert answers.status == {
+        "plain": "published",
+        "refused-in-body": "published",
+        "applied": "canceled",
+    }
