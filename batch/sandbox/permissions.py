@@ -135,4 +135,3 @@ def refusal_message(resource: Resource, kind: TokenKind, mode: PermissionMode) -
         who = "organizer and co-organizers" if TokenKind.CO_ORGANIZER in admitted else "organizer"
         return f"Only the event's {who} may do this."
     return "The application's permissions do not allow this operation."
-
