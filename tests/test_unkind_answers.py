@@ -28,6 +28,8 @@ class Answers:
     def __init__(self) -> None:
         self.status = {"plain": "published", "refused-in-body": "published", "applied": "published"}
         self.hits: dict[str, int] = {}
+        self.linked = {"refused-in-body": True, "applied": True}
+        """Whether each registration still holds session `ok`."""
 
     def app(self) -> web.Application:
         """Routes for an event, its cancel and its sessions."""
@@ -35,7 +37,29 @@ class Answers:
         app.router.add_get(BASE, self.event)
         app.router.add_post(BASE + "/cancel", self.cancel)
         app.router.add_get(BASE + "/sessions/{session}", self.session)
+        registration = BASE + "/registrations/{registration}"
+        app.router.add_get(registration, self.registration)
+        app.router.add_get(registration + "/sessions", self.forbidden)
+        app.router.add_delete(registration + "/sessions/{session}/$ref", self.unlink)
         return app
+
+    async def registration(self, request: web.Request) -> web.Response:
+        """Every registration exists."""
+        return web.json_response({"id": request.match_info["registration"], "status": "x"})
+
+    async def forbidden(self, request: web.Request) -> web.Response:
+        """A registration's sessions list: out of a delegated token's reach, as published."""
+        return web.json_response({"error": {"code": "Forbidden", "message": "no"}}, status=403)
+
+    async def unlink(self, request: web.Request) -> web.Response:
+        """200 + error body; `applied` really unlinks first, then 404s as the link is gone."""
+        registration = request.match_info["registration"]
+        self.hits[f"unlink:{registration}"] = self.hits.get(f"unlink:{registration}", 0) + 1
+        if registration == "applied" and not self.linked[registration]:
+            return web.json_response({"error": {"code": "NotFound", "message": "no"}}, status=404)
+        if registration == "applied":
+            self.linked[registration] = False
+        return web.json_response(ERROR_BODY)
 
     async def event(self, request: web.Request) -> web.Response:
         """The event with its current status."""
@@ -157,3 +181,27 @@ async def test_a_write_answered_2xx_with_an_error_body_is_read_back(
         "refused-in-body": "published",
         "applied": "canceled",
     }
+
+
+async def test_a_removal_answered_2xx_with_an_error_body_is_settled_by_resending(
+    served: tuple[Answers, str], tmp_path: Path
+) -> None:
+    """The registration's sessions list is out of reach (403): the idempotent DELETE is sent
+    once more. 404 + both ends exist -> already_done `verified-by-resend`; the same error
+    body again -> failed, not succeeded."""
+    answers, url = served
+    rows = [
+        _row("remove-session", "plain", registration_id=registration, session_id="ok")
+        for registration in ("applied", "refused-in-body")
+    ]
+    result = await run(rows, tmp_path, url, "t")
+    assert result.code == ExitCode.FAILED
+    outcome = {r["target"]["registration_id"]: r for r in result.events("op.finished")}
+    assert (outcome["applied"]["outcome"], outcome["applied"]["reason"]) == (
+        "already_done",
+        "verified-by-resend",
+    )
+    assert outcome["refused-in-body"]["outcome"] == "failed"
+    assert outcome["refused-in-body"]["error_code"] == "Forbidden"
+    assert answers.hits["unlink:applied"] == 2
+    assert answers.linked == {"refused-in-body": True, "applied": False}

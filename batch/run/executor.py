@@ -108,15 +108,7 @@ class Executor:
     async def execute(self, state: RowState, labels: dict[str, str]) -> OpFinished:
         """Do one row and return its `op.finished` record (written by the caller)."""
         op = state.op
-        request = _Request(
-            state.row,
-            op.op,
-            op.method,
-            op.path,
-            op.request_class,
-            state.client_request_id,
-            state=state,
-        )
+        request = _row_request(state)
         if isinstance(op, GetSession):
             state.last = await self._send_with_retries(request, state.attempts)
             verdict = classify(op.request_class, state.attempts)
@@ -191,9 +183,16 @@ class Executor:
         return await self._fallback(state, op)
 
     async def _fallback(self, state: RowState, op: WriteOperation) -> Verified:
-        """Settle a remove-session whose idempotent DELETE answered 404, by reading both ends."""
-        last = state.last
-        if not isinstance(op, RemoveSession) or not _is_404(last):
+        """Settle a remove-session its token may not look into, through its idempotent DELETE.
+
+        A 2xx carrying an error body is settled by sending the DELETE once more (it cannot
+        remove anything twice); a 404 by reading both ends of the link.
+        """
+        if not isinstance(op, RemoveSession):
+            return Verified.UNKNOWN
+        if _is_error_success(state.last):
+            state.last = await self._send_with_retries(_row_request(state), state.attempts)
+        if not _is_404(state.last):
             return Verified.UNKNOWN  # Not yet re-sent: the caller re-sends, then asks again.
         statuses = []
         for path in existence_paths(op):
@@ -319,6 +318,24 @@ def _may_hide_a_change(answer: Answer) -> bool:
 
 def _is_404(answer: Answer | None) -> bool:
     return isinstance(answer, GraphResponse) and answer.status == 404
+
+
+def _is_error_success(answer: Answer | None) -> bool:
+    return isinstance(answer, GraphResponse) and answer.ok and answer.error_code is not None
+
+
+def _row_request(state: RowState) -> _Request:
+    """The row's own request (its method, path and client-request-id)."""
+    op = state.op
+    return _Request(
+        state.row,
+        op.op,
+        op.method,
+        op.path,
+        op.request_class,
+        state.client_request_id,
+        state=state,
+    )
 
 
 def _checked(request: _Request, answer: GraphResponse) -> Answer:
