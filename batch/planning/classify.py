@@ -131,7 +131,7 @@ def verdict(op: AnyOperation, result: ReadResult) -> Verdict:
     return _from_body(op, result.body)
 
 
-def existence_verdict(results: list[ReadResult]) -> Verdict:
+def existence_verdict(op: RemoveSession, results: list[ReadResult]) -> Verdict:
     """A remove-session the token may not look into, from reads of its registration and session."""
     found = read_existence([result.status for result in results])
     if found is Verified.MISSING:
@@ -143,9 +143,7 @@ def existence_verdict(results: list[ReadResult]) -> Verdict:
         )
         return Verdict(Classification.UNKNOWN, detail)
     failed = next(r for r in results if r.status != 200)
-    if failed.status in (401, 403):
-        return Verdict(Classification.FORBIDDEN, f"HTTP {failed.status}", failed.error_code)
-    return Verdict(Classification.ERROR, f"HTTP {failed.status}", failed.error_code)
+    return verdict(op, failed)
 
 
 def _missing(op: AnyOperation) -> str:

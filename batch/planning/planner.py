@@ -59,7 +59,7 @@ async def plan_row(entry: PlannableEntry, reader: Reader, reach: Reach) -> PlanR
             return classify(*where, result)
     results = [await reader.get(each) for each in existence_paths(op)]
     telling = next((r for r in results if r.status != 200), results[-1])
-    return classify(*where, telling, existence_verdict(results))
+    return classify(*where, telling, existence_verdict(op, results))
 
 
 async def plan_rows(
