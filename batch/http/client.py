@@ -42,12 +42,17 @@ class GraphResponse:
 
     def _error(self) -> Mapping[str, Any]:
         error = self.body.get("error") if isinstance(self.body, dict) else None
+        if isinstance(error, str) and error:
+            return {"code": error}  # Not Graph's shape, but an error all the same.
         return error if isinstance(error, dict) else {}
 
     @property
     def error_code(self) -> str | None:
-        """Graph's `error.code`, the field to branch on."""
-        code = self._error().get("code")
+        """Graph's `error.code`, the field to branch on (`error-body` for an error without one)."""
+        error = self._error()
+        code = error.get("code")
+        if code is None and error:
+            return "error-body"
         return str(code) if code is not None else None
 
     @property
