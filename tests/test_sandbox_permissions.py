@@ -121,3 +121,20 @@ def test_docs_show_the_published_table() -> None:
     for resource, spec in PUBLISHED.items():
         cells = ["✓" if kind in spec.allowed else "403" for kind in TokenKind]
         assert f"| `{resource.value}` | {' | '.join(cells)} | {spec.source} |" in docs, resource
+
+
+async def test_batch_items_are_checked_one_by_one(
+    sandbox_factory: SandboxFactory, http: aiohttp.ClientSession
+) -> None:
+    """Inside `$batch` each item meets the table on its own: the organizer's list of a
+    registration's sessions is 403, its read of the registration 200."""
+    sandbox = await sandbox_factory(world=WORLD)
+    items = [
+        {"id": "list", "method": "GET", "url": REQUESTS[Resource.REGISTRATION_SESSIONS]},
+        {"id": "get", "method": "GET", "url": REQUESTS[Resource.REGISTRATION]},
+    ]
+    token = sandbox.token_named(K.ORGANIZER.value)
+    reply = await call(http, sandbox, "POST", "/$batch", token=token, json_body={"requests": items})
+    assert reply.status == 200
+    statuses = {item["id"]: item["status"] for item in reply.json["responses"]}
+    assert statuses == {"list": 403, "get": 200}
