@@ -83,6 +83,14 @@ def render_summary(tally: PlanTally, write_limit: RateLimit, manifest: str = "")
         hidden = sum(tally.counts[c] for c in NEEDS_ATTENTION) - len(tally.attention)
         if hidden:
             lines.append(f"  ... and {hidden:,} more (see the plan file)")
+    unknown = tally.counts[Classification.UNKNOWN]
+    if unknown:
+        lines += [
+            "",
+            f"{unknown:,} row(s) unknown: this token may not list a registration's sessions, "
+            "so whether each session is still on its registration cannot be read; the run "
+            "sends them and settles each by its answer (404: already done).",
+        ]
     writes = tally.will_apply_writes
     seconds = estimated_seconds(writes, write_limit)
     lines.append("")

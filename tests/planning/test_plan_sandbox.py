@@ -12,7 +12,9 @@ from batch.manifest import validate_manifest
 from batch.planning import load_plan, load_plan_selection, make_plan
 from batch.planning.classify import Classification
 from batch.planning.settings import PlanSettings
+from batch.planning.tally import PlanTally, render_summary
 from batch.sandbox import Sandbox
+from batch.settings import RateLimit
 from tests.conftest import SandboxFactory
 from tests.planning.world import EVERY_KIND, PLAN_WORLD, READS_FOR_EVERY_KIND, write_manifest
 
@@ -24,7 +26,7 @@ async def world_sandbox(sandbox_factory: SandboxFactory) -> Sandbox:
     return await sandbox_factory(world=PLAN_WORLD, permissions="permissive")
 
 
-async def plan(sandbox: Sandbox, manifest: Path, out: Path | None, token: str) -> object:
+async def plan(sandbox: Sandbox, manifest: Path, out: Path | None, token: str) -> PlanTally:
     """Plan `manifest` against `sandbox` with `token`."""
     settings = PlanSettings(base_url=sandbox.base_url, concurrency=3)
     tokens = StaticTokenSource(token, source="test")
@@ -107,7 +109,7 @@ async def test_remove_session_beyond_the_tokens_reach(
     sandbox = await sandbox_factory(world=PLAN_WORLD)
     manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
     out = tmp_path / "plan.json"
-    await plan(sandbox, manifest, out, sandbox.token)
+    tally = await plan(sandbox, manifest, out, sandbox.token)
     rows = load_plan(out).rows
     removals = [r for r in rows if r.op == "remove-session"]
     assert [r.classification for r in removals] == [
@@ -125,3 +127,5 @@ async def test_remove_session_beyond_the_tokens_reach(
     assert stats.by_status[403] <= 3  # once refused, the sessions list is not asked again
     selection = load_plan_selection(out, validate_manifest(manifest).sha256)
     assert all(selection.includes(r.index, r.key) for r in removals[:3])
+    summary = render_summary(tally, RateLimit.parse("15/30s"))
+    assert "3 row(s) unknown: this token may not list a registration's sessions" in summary
