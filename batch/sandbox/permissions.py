@@ -1,7 +1,8 @@
 """Who may call what: the sandbox's permission table, as data, one spec per `Resource`.
 
 Graph decides per endpoint and per kind of token. The `published` table follows Microsoft's
-newest permission pages (each spec names its page); `permissive` keeps the sandbox's older,
+newest permission pages (each spec names its page under
+https://learn.microsoft.com/graph/api/); `permissive` keeps the sandbox's older,
 kinder behaviour (only cancelling an event is restricted) so a run can be compared in both.
 A delegated token's kind depends on the event: its organizer, a co-organizer, or anyone else.
 """
@@ -15,9 +16,6 @@ from batch.sandbox.config import PermissionMode
 from batch.sandbox.routing import Resource
 from batch.sandbox.tokens import TokenRecord
 from batch.sandbox.world import AppGrant, Event
-
-PAGES = "https://learn.microsoft.com/graph/api/"
-"""Where every `source` below lives (append `?view=graph-rest-1.0`)."""
 
 
 class TokenKind(StrEnum):
