@@ -122,3 +122,33 @@ async def test_get_session_in_the_pages_example_shape(
         assert record["startDateTime"].endswith("Z")
         assert record["endDateTime"].endswith("Z")
         assert record["joinWebUrl"].startswith("https://")
+
+
+async def test_a_co_organizer_may_remove_and_cancel_registrations_not_events(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """A co-organizer's token settles dropped removals and registration cancels like the
+    organizer's; its cancels of events are refused (403) and stop the run, nothing changed."""
+    co = "co.organizer@contoso.com"
+    world = WORLD.model_copy(
+        update={
+            kind: tuple(e.model_copy(update={"co_organizers": (co,)}) for e in getattr(WORLD, kind))
+            for kind in ("webinars", "townhalls")
+        }
+    )
+    sandbox = await sandbox_factory(
+        world=world,
+        write_limit=HUGE,
+        read_limit=HUGE,
+        faults={"drop_after": 0.3, "only_class": "write"},
+        seed=9,
+    )
+    token = sandbox.add_token(upn=co)
+    rows = [row for row in ROWS if row["op"] in ("remove-session", "cancel-registration")]
+    result = await run(rows, tmp_path, sandbox.base_url, token, concurrency=4)
+    assert result.code == ExitCode.OK, result.err
+    assert_consistent(result, sandbox, rows)
+    cancels = [row for row in ROWS if row["op"] == "cancel"]
+    refused = await run(cancels, tmp_path, sandbox.base_url, token, concurrency=1)
+    assert refused.code == ExitCode.AUTH
+    assert not any(key.startswith("cancel:") for key in sandbox.stats().applied)
