@@ -13,7 +13,7 @@ import pytest
 
 from batch.errors import LockHeldError, UsageError
 from batch.exit_codes import ExitCode
-from batch.jobctl.lock import Holder, JobLock, lock_path_for
+from batch.jobctl.lock import Holder, JobLock, holder_path_for
 
 HOLD_SNIPPET = """
 import sys
@@ -78,14 +78,15 @@ def test_cleanly_released_lock_is_not_stale(tmp_path: Path, holder: subprocess.P
 
 
 def test_holder_info_is_written_private(tmp_path: Path) -> None:
-    """While held, the file (mode 0600) names this process; after release it is empty."""
+    """While held, the holder file (0600, as the lock) names this process; then it is empty."""
     path = tmp_path / "job.lock"
     with JobLock(path, command="graph-batch run x.csv"):
-        holder = Holder.parse(path.read_text())
+        holder = Holder.parse(holder_path_for(path).read_text())
         assert holder is not None
         assert (holder.pid, holder.command) == (os.getpid(), "graph-batch run x.csv")
-        assert path.stat().st_mode & 0o777 == 0o600
-    assert path.read_text() == ""
+        for made in (path, holder_path_for(path)):
+            assert made.stat().st_mode & 0o777 == 0o600
+    assert holder_path_for(path).read_text() == ""
 
 
 def test_same_process_cannot_take_the_lock_twice(tmp_path: Path) -> None:
@@ -126,16 +127,3 @@ def test_holder_parse_tolerates_garbage(text: str, expected_pid: int | None) -> 
     """Only complete holder info parses; anything else is treated as no info."""
     holder = Holder.parse(text)
     assert (holder.pid if holder else None) == expected_pid
-
-
-@pytest.mark.parametrize(
-    ("audit", "lock_file", "expected"),
-    [
-        ("logs/run.jsonl", None, "logs/run.jsonl.lock"),
-        ("logs/run.jsonl", "/var/lock/job.lock", "/var/lock/job.lock"),
-    ],
-)
-def test_lock_path_for(audit: str, lock_file: str | None, expected: str) -> None:
-    """The lock sits next to the audit log unless --lock-file says otherwise."""
-    given = Path(lock_file) if lock_file else None
-    assert lock_path_for(Path(audit), given) == Path(expected)
