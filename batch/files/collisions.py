@@ -39,7 +39,7 @@ def find_collision(uses: Iterable[FileUse | None]) -> tuple[FileUse, FileUse] | 
     known = [(use, _identity(use.path)) for use in uses if use is not None]
     for (first, one), (second, other) in itertools.combinations(known, 2):
         if one is not None and one == other and (first.writes or second.writes):
-            return (first, second) if second.writes else (second, first)
+            return (second, first) if second.writes else (first, second)
     return None
 
 
@@ -53,6 +53,6 @@ def check_distinct(uses: Iterable[FileUse | None], *, consequence: str) -> None:
         return
     written, other = collision
     raise UsageError(
-        f"{written.role} {written.path} is the same file as {other.role} {other.path}: writing "
-        f"it would destroy it; give each its own path; {consequence}"
+        f"{written.role} {written.path} is the same file as {other.role} {other.path}, which "
+        f"writing it would destroy; give each its own path; {consequence}"
     )

@@ -98,12 +98,13 @@ async def run_job_async(
     )
     if on_settings is not None:
         on_settings(settings)
+    if not settings.dry_run:  # A dry run writes nothing, so it cannot destroy anything.
+        check_run_files(manifest, settings, inputs or {})
     selection = _selection(validation, settings, console.err)
     planned = survey(iter_entries(manifest), selection)
     if settings.dry_run:
         _print_dry_run(manifest, planned, selection, settings, console.out)
         return int(ExitCode.OK)
-    check_run_files(manifest, settings, inputs or {})
     refusal = check_max_destructive(planned.to_send, settings.max_destructive)
     if refusal is not None:
         raise UsageError(f"{refusal}; nothing was sent")
