@@ -20,8 +20,12 @@ FAST = ("--write-limit", "100000/1s", "--read-limit", "100000/1s")
 
 @contextmanager
 def threaded_sandbox() -> Iterator[Sandbox]:
-    """The 6-row world served from a background thread (so the blocking CLI can call it)."""
-    with sandbox_in_thread(WORLD, SandboxConfig()) as sandbox:
+    """The 6-row world served from a background thread (so the blocking CLI can call it).
+
+    Its limits are far above what the tests send, so many runs in a row never wait on a 429.
+    """
+    config = SandboxConfig.model_validate({"write_limit": FAST[1], "read_limit": FAST[3]})
+    with sandbox_in_thread(WORLD, config) as sandbox:
         yield sandbox
 
 
