@@ -95,6 +95,14 @@ class FailuresCsvWriter:
         self._stream = os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="")
         self._writer = csv.DictWriter(self._stream, fieldnames=self.columns, restval="")
         self._writer.writeheader()
+        try:
+            self._stream.flush()  # A full disk shows now, before anything is sent.
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # closing flushes again, failing again
+                self._stream.close()
+            self._temp.unlink(missing_ok=True)
+            self._stream = self._writer = self._temp = None
+            raise UsageError(f"cannot write failures CSV {self.path}: {describe(exc)}") from exc
         return self
 
     def add(self, fields: Mapping[str, str], error_code: str, error_message: str) -> None:
