@@ -127,3 +127,57 @@ def test_holder_parse_tolerates_garbage(text: str, expected_pid: int | None) -> 
     """Only complete holder info parses; anything else is treated as no info."""
     holder = Holder.parse(text)
     assert (holder.pid if holder else None) == expected_pid
+
+
+NO_LOCKING = """
+import os, sys
+for name in ("fcntl", "msvcrt"):
+    sys.modules[name] = None  # a platform with no file locking at all
+for flag in ("O_NOFOLLOW", "O_CLOEXEC"):
+    if hasattr(os, flag):
+        delattr(os, flag)
+from pathlib import Path
+from batch.errors import LockHeldError
+from batch.jobctl.lock import JobLock
+lock = JobLock(Path(sys.argv[1]), command="no-locking")
+try:
+    lock.acquire()
+except LockHeldError as exc:
+    print("held", exc.message, flush=True)
+    raise SystemExit(0)
+print("locked", lock.stale.pid if lock.stale else None, flush=True)
+sys.stdin.read()
+"""
+
+
+def _no_locking(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter running our own snippet.
+        [sys.executable, "-c", NO_LOCKING, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_without_os_file_locking_the_holder_file_is_the_lock(tmp_path: Path) -> None:
+    """No fcntl/msvcrt: a live holder still refuses others; a kill -9'd one is taken over."""
+    path = tmp_path / "job.lock"
+    holder = _no_locking(path)
+    assert holder.stdout is not None
+    assert holder.stdout.readline().split() == ["locked", "None"]
+    contender = _no_locking(path)
+    try:
+        out, _ = contender.communicate(timeout=30)
+        assert out.startswith("held ")
+        assert f"pid {holder.pid} " in out
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        successor = _no_locking(path)
+        assert successor.stdout is not None
+        assert successor.stdout.readline().split() == ["locked", str(holder.pid)]
+        successor.communicate("", timeout=30)
+    finally:
+        for process in (holder, contender):
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
