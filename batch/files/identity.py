@@ -22,11 +22,6 @@ class FileIdentity:
     name: str | None = None
     """The entry name in the parent directory; None for a file that exists."""
 
-    @property
-    def exists(self) -> bool:
-        """Whether the file existed when its identity was taken."""
-        return self.name is None
-
     def key(self) -> str:
         """A stable text form, e.g. for naming a lock after the file."""
         return f"{self.device}:{self.inode}" + ("" if self.name is None else f"/{self.name}")
