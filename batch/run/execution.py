@@ -42,8 +42,8 @@ class Job:
 
     manifest: str
     manifest_path: str
-    state_dir: Path
-    """Where the job's lock lives unless `--lock-file` names one (see `lock_place`)."""
+    state_dir: Path | None
+    """Where the job's lock lives; None when `--lock-file` names it (see `lock_place`)."""
     validation: Validation
     settings: RunSettings
     selection: Selection

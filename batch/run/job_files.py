@@ -72,13 +72,15 @@ def _tenant(token: AccessToken) -> str | None:
 
 def _lock_for(
     settings: RunSettings,
-    state_dir: Path,
+    state_dir: Path | None,
     manifest: str,
     token: AccessToken,
     log: AuditWriter | None,
 ) -> JobLock:
     if settings.lock_file is not None:
         return JobLock(settings.lock_file, job="this job")
+    if state_dir is None:
+        raise RuntimeError("a Job has a state dir unless --lock-file names the lock")
     if log is not None:
         return JobLock(
             lock_path(state_dir, audit_log_key(log.identity)), job=f"the audit log {log.path}"
@@ -93,7 +95,7 @@ def open_run_files(
     *,
     settings: RunSettings,
     validation: Validation,
-    state_dir: Path,
+    state_dir: Path | None,
     token: AccessToken,
     audit_path: Path,
     started: RunStarted,
