@@ -17,7 +17,7 @@ from batch.audit.report import render_json, render_table
 from batch.audit.summary import AuditReport, load_report
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
-from batch.files.collisions import FileUse, check_distinct
+from batch.files.collisions import check_distinct
 from batch.files.private import describe, write_private
 
 RENDERERS: dict[str, Callable[[AuditReport], str]] = {
@@ -56,10 +56,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run had failures."""
     check_distinct(
-        [
-            FileUse("AUDIT.jsonl", args.audit_log, writes=False),
-            FileUse("--output", args.output, writes=True) if args.output else None,
-        ],
+        reads={"AUDIT.jsonl": args.audit_log},
+        writes={"--output": args.output},
         consequence="nothing was written",
     )
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)

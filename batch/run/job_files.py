@@ -19,7 +19,7 @@ from batch.audit.writer import AuditWriteError, AuditWriter
 from batch.auth.base import AccessToken
 from batch.auth.jwt_claims import decode_claims
 from batch.errors import UsageError
-from batch.files.collisions import FileUse, check_distinct
+from batch.files.collisions import check_distinct
 from batch.files.identity import identity_of
 from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
 from batch.jobctl.lock import JobLock, holder_path_for
@@ -39,19 +39,13 @@ def check_run_files(
     """
     lock = settings.lock_file
     check_distinct(
-        [
-            FileUse("MANIFEST", Path(manifest), writes=False),
-            *(FileUse(flag, path, writes=False) for flag, path in inputs.items() if path),
-            FileUse("--plan", settings.plan, writes=False) if settings.plan else None,
-            FileUse("--audit-log", settings.audit_log, writes=True) if settings.audit_log else None,
-            FileUse("--failures-csv", settings.failures_csv, writes=True)
-            if settings.failures_csv
-            else None,
-            FileUse("--lock-file", lock, writes=True) if lock else None,
-            FileUse("--lock-file's holder file", holder_path_for(lock), writes=True)
-            if lock
-            else None,
-        ],
+        reads={"MANIFEST": Path(manifest), **inputs, "--plan": settings.plan},
+        writes={
+            "--audit-log": settings.audit_log,
+            "--failures-csv": settings.failures_csv,
+            "--lock-file": lock,
+            "--lock-file's holder file": holder_path_for(lock) if lock else None,
+        },
         consequence=NOTHING_SENT,
     )
 
