@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -231,3 +232,32 @@ def test_a_loose_audit_log_is_tightened_and_said(
     else:
         assert mode_of(log) == loose  # already private: left as it is
         assert "tightened" not in result.err
+
+
+NO_HOME = """
+import sys
+sys.modules["pwd"] = None  # as on Windows: no user database to find a home in
+from batch.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_no_home_for_the_default_lock_is_one_line(work: Path, sandbox: Sandbox) -> None:
+    """No HOME, no user database, no state dir set: exit 2 naming GRAPH_BATCH_STATE_DIR."""
+    job = write_job(work / "job.yaml")
+    drop = {"HOME", "GRAPH_BATCH_STATE_DIR", "XDG_STATE_HOME"}
+    env = {name: value for name, value in os.environ.items() if name not in drop}
+    requests = sandbox.stats().requests_total
+    done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-c", NO_HOME, *_run(str(job), "--audit-log", "a.jsonl")],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env={**env, "PYTHONPATH": str(REPO)},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "GRAPH_BATCH_STATE_DIR" in done.stderr
+    assert sandbox.stats().requests_total == requests

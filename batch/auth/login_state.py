@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from batch.errors import AuthError
+from batch.errors import AuthError, UsageError
 from batch.files.private import write_private
 
 STATE_DIR_ENV = "GRAPH_BATCH_STATE_DIR"
@@ -35,12 +35,21 @@ class LoginState(BaseModel):
 
 
 def state_dir_from(env: Mapping[str, str]) -> Path:
-    """`$GRAPH_BATCH_STATE_DIR`, else `$XDG_STATE_HOME/graph-batch`, else `~/.local/state/...`."""
+    """`$GRAPH_BATCH_STATE_DIR`, else `$XDG_STATE_HOME/graph-batch`, else `~/.local/state/...`.
+
+    UsageError (exit 2) when none is set and there is no home directory to be found.
+    """
     if explicit := env.get(STATE_DIR_ENV):
         return Path(explicit).expanduser()
     if xdg := env.get("XDG_STATE_HOME"):
         return Path(xdg) / "graph-batch"
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    try:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    except RuntimeError as exc:  # no HOME, and no user database to find one in
+        raise UsageError(
+            "no home directory to keep graph-batch's state (login, job locks) in: set "
+            + STATE_DIR_ENV
+        ) from exc
     return home / ".local" / "state" / "graph-batch"
 
 

@@ -112,7 +112,7 @@ async def run_job_async(
     job = Job(
         manifest=manifest,
         manifest_path=str(Path(manifest).resolve()),  # noqa: ASYNC240 - nothing else runs yet.
-        state_dir=None if settings.lock_file else _state_dir(environ),
+        state_dir=None if settings.lock_file else state_dir_from(environ),
         validation=validation,
         settings=settings,
         selection=selection,
@@ -125,17 +125,6 @@ async def run_job_async(
     source = credentials.token_source(validation.settings, ends_at)
     policy = retry_policy or RetryPolicy(max_attempts=settings.max_attempts)
     return await execute(job, source, console, policy)
-
-
-def _state_dir(environ: Mapping[str, str]) -> Path:
-    """Where the job's lock goes when `--lock-file` does not say (see `lock_place`)."""
-    try:
-        return state_dir_from(environ)
-    except RuntimeError as exc:  # no HOME and no user database to find one in
-        raise UsageError(
-            "cannot tell where to keep the job's lock (no home directory): set "
-            "GRAPH_BATCH_STATE_DIR or pass --lock-file; nothing was sent"
-        ) from exc
 
 
 def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Selection:
