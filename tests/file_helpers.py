@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ from batch.rehearsal import sandbox_in_thread, write_yaml_job
 from batch.sandbox import Sandbox, SandboxConfig, generate_world
 
 WORLD, ROWS = generate_world(6, seed=1)
+needs_symlinks = pytest.mark.skipif(
+    sys.platform == "win32", reason="creating symlinks needs a privilege on Windows"
+)
+posix_modes = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 FAST = ("--write-limit", "100000/1s", "--read-limit", "100000/1s")
 
 

@@ -14,9 +14,17 @@ import structlog
 
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
-from tests.file_helpers import FAST, ROWS, call, mode_of, threaded_sandbox, write_job
+from tests.file_helpers import (
+    FAST,
+    ROWS,
+    call,
+    mode_of,
+    posix_modes,
+    threaded_sandbox,
+    write_job,
+)
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+pytestmark = posix_modes
 
 
 @pytest.fixture(scope="module")

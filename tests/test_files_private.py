@@ -11,6 +11,7 @@ import pytest
 from batch.files import private
 from batch.files.identity import identity_of
 from batch.files.private import SymlinkRefusedError, open_private, write_private
+from tests.file_helpers import needs_symlinks
 
 
 @pytest.fixture(params=["with-nofollow", "without-nofollow"])
@@ -21,6 +22,7 @@ def nofollow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     return str(request.param)
 
 
+@needs_symlinks
 @pytest.mark.parametrize("append", [True, False])
 @pytest.mark.parametrize("dangling", [True, False])
 def test_a_symlink_is_refused_and_its_target_untouched(
@@ -38,6 +40,7 @@ def test_a_symlink_is_refused_and_its_target_untouched(
         assert target.read_text() == "keep me"
 
 
+@needs_symlinks
 def test_write_private_replaces_a_symlink_never_its_target(tmp_path: Path) -> None:
     """Replacing an output that is a symlink swaps the link for a 0600 file; the target stays."""
     target = tmp_path / "notes.txt"
@@ -49,6 +52,7 @@ def test_write_private_replaces_a_symlink_never_its_target(tmp_path: Path) -> No
     assert (tmp_path / "out.txt").read_text() == "report"
 
 
+@needs_symlinks
 def test_identities_see_through_spellings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """./x, sub/../x, a symlink, a hard link and a dangling link's target name one file."""
     monkeypatch.chdir(tmp_path)

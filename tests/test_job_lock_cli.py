@@ -24,7 +24,16 @@ from batch.files.identity import identity_of
 from batch.jobctl.lock import JobLock
 from batch.jobctl.lock_place import audit_log_key, lock_path, manifest_key
 from batch.sandbox import Sandbox
-from tests.file_helpers import FAST, call, mode_of, snapshot, threaded_sandbox, write_job
+from tests.file_helpers import (
+    FAST,
+    call,
+    mode_of,
+    needs_symlinks,
+    posix_modes,
+    snapshot,
+    threaded_sandbox,
+    write_job,
+)
 from tests.process_helpers import (
     REPO,
     finish,
@@ -34,7 +43,7 @@ from tests.process_helpers import (
     write_rehearsal,
 )
 
-ALIASES = ("dot", "dotdot", "hardlink", "symlinked-dir")
+ALIASES = ("dot", "dotdot", "hardlink", pytest.param("symlinked-dir", marks=needs_symlinks))
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +184,7 @@ async def test_two_real_runs_of_one_job_never_overlap(tmp_path: Path, named_log:
     assert stats.requests_total == sum(1 for r in records if r["event"] == "op.attempt")
 
 
+@needs_symlinks
 @pytest.mark.parametrize("target", ["notes", "dangling", "own-log"])
 def test_a_symlinked_audit_log_is_refused(
     target: str, work: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
@@ -198,6 +208,7 @@ def test_a_symlinked_audit_log_is_refused(
     assert sandbox.stats().requests_total == requests
 
 
+@needs_symlinks
 @pytest.mark.parametrize("which", ["lock", "holder"])
 def test_a_symlinked_lock_file_is_refused(
     which: str, work: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
@@ -215,6 +226,7 @@ def test_a_symlinked_lock_file_is_refused(
     assert sandbox.stats().requests_total == requests
 
 
+@posix_modes
 @pytest.mark.parametrize("loose", [0o644, 0o640, 0o604, 0o666, 0o660, 0o700])
 def test_a_loose_audit_log_is_tightened_and_said(
     loose: int, work: Path, capsys: pytest.CaptureFixture[str]
@@ -242,6 +254,7 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
+@posix_modes  # elsewhere Path.home() finds a profile without the user database
 def test_no_home_for_the_default_lock_is_one_line(work: Path, sandbox: Sandbox) -> None:
     """No HOME, no user database, no state dir set: exit 2 naming GRAPH_BATCH_STATE_DIR."""
     job = write_job(work / "job.yaml")

@@ -17,9 +17,23 @@ import structlog
 
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
-from tests.file_helpers import FAST, call, snapshot, threaded_sandbox, write_job
+from tests.file_helpers import (
+    FAST,
+    call,
+    needs_symlinks,
+    snapshot,
+    threaded_sandbox,
+    write_job,
+)
 
-SPELLINGS = ("same", "dot", "dotdot", "symlink", "hardlink", "symlinked-dir")
+SPELLINGS = (
+    "same",
+    "dot",
+    "dotdot",
+    pytest.param("symlink", marks=needs_symlinks),
+    "hardlink",
+    pytest.param("symlinked-dir", marks=needs_symlinks),
+)
 
 RUN_PAIRS = [
     ("--audit-log", "MANIFEST"),

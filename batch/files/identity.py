@@ -2,13 +2,15 @@
 
 `./a.jsonl`, `sub/../a.jsonl`, a symlink to it and a hard link to it are one file: an existing
 file is known by its device and inode (what `os.stat` follows to), a file not yet created by
-its resolved parent directory's identity and its name. On Windows `os.stat` fills `st_ino`
-with the file index, so the same comparison holds there.
+its resolved parent directory's identity and its name (case-folded on Windows and macOS, whose
+usual file systems ignore case). On Windows `os.stat` fills `st_ino` with the file index, so
+the same comparison holds there.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +46,12 @@ def identity_of(path: Path) -> FileIdentity | None:
         parent = os.stat(resolved.parent)
     except FileNotFoundError:
         return None
-    return FileIdentity(parent.st_dev, parent.st_ino, os.path.normcase(resolved.name))
+    return FileIdentity(parent.st_dev, parent.st_ino, _fold(resolved.name))
+
+
+def _fold(name: str) -> str:
+    # Windows' and macOS's usual file systems ignore case: `A.csv` and `a.csv` are one new file.
+    return name.casefold() if sys.platform in {"win32", "darwin"} else name
 
 
 def fd_identity(fd: int) -> FileIdentity:

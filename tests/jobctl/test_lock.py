@@ -159,6 +159,7 @@ def _no_locking(path: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and a POSIX Python without fcntl")
 def test_without_os_file_locking_the_holder_file_is_the_lock(tmp_path: Path) -> None:
     """No fcntl/msvcrt: a live holder still refuses others; a kill -9'd one is taken over."""
     path = tmp_path / "job.lock"
