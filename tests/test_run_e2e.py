@@ -15,7 +15,9 @@ import pytest
 
 from batch.auth.static_source import StaticTokenSource
 from batch.exit_codes import ExitCode
-from batch.jobctl.lock import JobLock, lock_path_for
+from batch.files.identity import identity_of
+from batch.jobctl.lock import JobLock
+from batch.jobctl.lock_place import audit_log_key, lock_path
 from batch.manifest import validate_manifest
 from batch.planning import make_plan
 from batch.planning.settings import PlanSettings
@@ -383,7 +385,10 @@ async def test_lock_held_sends_nothing(start_sandbox: StartSandbox, tmp_path: Pa
     """While another run holds the job's lock: exit 4, not one request."""
     sandbox = await start_sandbox()
     log = tmp_path / "job-audit.jsonl"
-    with JobLock(lock_path_for(log)):
+    log.touch()
+    identity = identity_of(log)
+    assert identity is not None
+    with JobLock(lock_path(tmp_path / "state", audit_log_key(identity))):
         result = await run(
             ROWS, tmp_path, sandbox.base_url, sandbox.token, audit=log, audit_log=str(log)
         )

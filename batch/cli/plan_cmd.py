@@ -17,6 +17,7 @@ from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_
 from batch.cli.validate_cmd import listed, summary
 from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
+from batch.files.collisions import check_distinct
 from batch.manifest import Validation, validate_manifest
 from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings, resolve_plan_settings
@@ -113,6 +114,11 @@ async def _plan(
 def handle(args: argparse.Namespace) -> int:
     """Validate, plan, print the summary; the exit code says whether rows need attention."""
     configure_diagnostics(os.environ)  # retries go to stderr, and only when asked for
+    check_distinct(
+        reads={"MANIFEST": args.manifest, "--token-file": args.token_file},
+        writes={"--out": args.out},
+        consequence="nothing was written or sent",
+    )
     validation = validate_manifest(args.manifest)
     if not validation.ok:
         _report_invalid(validation)
