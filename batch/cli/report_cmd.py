@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
+from batch.files.collisions import check_distinct
+from batch.files.private import describe, write_private
 
 if TYPE_CHECKING:
     from batch.audit.summary import AuditReport
@@ -50,6 +52,11 @@ def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run had failures."""
     from batch.audit.summary import load_report  # noqa: PLC0415 - rich only when reporting
 
+    check_distinct(
+        reads={"AUDIT.jsonl": args.audit_log},
+        writes={"--out": args.out},
+        consequence="nothing was written",
+    )
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
     if report.corrupt_lines:
         lines = ", ".join(map(str, report.corrupt_lines[:10]))
@@ -65,9 +72,9 @@ def handle(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         try:
-            args.out.write_text(text, encoding="utf-8")
+            write_private(args.out, text)
         except OSError as exc:
-            raise UsageError(f"cannot write report to {args.out}: {exc.strerror}") from exc
+            raise UsageError(f"cannot write report to {args.out}: {describe(exc)}") from exc
     return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)
 
 

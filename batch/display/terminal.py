@@ -25,6 +25,7 @@ STYLES: dict[str, str] = {
     "not-found": "bold red",
     "forbidden": "bold red",
     "error": "bold red",
+    "unknown": "yellow",
 }
 """The colour of each outcome (run, report) and classification (plan), everywhere."""
 

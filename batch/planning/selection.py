@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from batch.errors import UsageError
-from batch.planning.classify import NEEDS_ATTENTION, Classification
+from batch.planning.classify import NEEDS_ATTENTION, WILL_SEND, Classification
 from batch.planning.document import PLAN_VERSION, PlanDocument
 
 
@@ -77,7 +77,8 @@ def load_plan(path: Path) -> PlanDocument:
 
 
 def load_plan_selection(path: str | Path, manifest_sha256: str) -> PlanSelection:
-    """The will-apply rows of the plan at `path`; refuses a plan of other manifest bytes."""
+    """The rows of the plan at `path` a run sends (`will-apply`, `unknown`); refuses a plan of
+    other manifest bytes."""
     plan = load_plan(Path(path))
     if plan.manifest_sha256 != manifest_sha256:
         raise UsageError(
@@ -86,12 +87,10 @@ def load_plan_selection(path: str | Path, manifest_sha256: str) -> PlanSelection
             "the manifest changed since it was planned: run `graph-batch plan` again; "
             "nothing was sent"
         )
-    rows = frozenset(
-        (row.index, row.key) for row in plan.rows if row.classification is Classification.WILL_APPLY
-    )
+    rows = frozenset((row.index, row.key) for row in plan.rows if row.classification in WILL_SEND)
     excluded = {
         (row.index, row.key): row.classification
         for row in plan.rows
-        if row.classification is not Classification.WILL_APPLY
+        if row.classification not in WILL_SEND
     }
     return PlanSelection(manifest_sha256, rows, excluded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import RenderableType
 from rich.text import Text
 
-from batch.display.tables import RowLine, count, counts_table, rows_table, target_text
+from batch.display.tables import RowLine, count, counts_table, rows, rows_table, target_text
 from batch.durations import format_duration
 from batch.http.pacing import estimated_seconds
 from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
@@ -26,7 +26,10 @@ def _row_line(row: PlanRow) -> RowLine:
 
 def render_summary(tally: PlanTally, write_limit: RateLimit) -> list[RenderableType]:
     """Rows per op and classification, rows needing attention, and the run's estimated time."""
-    columns = [c.value for c in Classification]
+    # `unknown` only when there are some: the usual five fit a 70-column terminal.
+    columns = [
+        c.value for c in Classification if c is not Classification.UNKNOWN or tally.counts[c]
+    ]
     parts: list[RenderableType] = [
         Text(""),
         counts_table(
@@ -44,6 +47,15 @@ def render_summary(tally: PlanTally, write_limit: RateLimit) -> list[RenderableT
         parts.append(rows_table([_row_line(row) for row in tally.attention], title=title))
         if shown < flagged:
             parts.append(Text(f"... and {count(flagged - shown)} more (see the plan file)"))
+    unknown = tally.counts[Classification.UNKNOWN]
+    if unknown:
+        parts.append(
+            Text(
+                f"{rows(unknown)} unknown: this token may not list a registration's sessions, "
+                "so whether each session is still on its registration cannot be read; the run "
+                "sends them and settles each by its answer (404: already done)."
+            )
+        )
     writes = tally.will_apply_writes
     seconds = estimated_seconds(writes, write_limit)
     parts.append(

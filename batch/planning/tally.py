@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from batch.jobctl.guard import is_destructive
-from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
+from batch.planning.classify import NEEDS_ATTENTION, WILL_SEND, Classification, PlanRow
 
 MAX_LISTED = 20
 """The summary lists at most this many rows that need attention (plan.json has them all)."""
@@ -36,9 +36,7 @@ class PlanTally:
     @property
     def will_apply_writes(self) -> int:
         """Rows a run would send as a write (reads that "apply" are not writes)."""
-        return sum(
-            n[Classification.WILL_APPLY] for op, n in self.by_op.items() if is_destructive(op)
-        )
+        return sum(n[c] for op, n in self.by_op.items() if is_destructive(op) for c in WILL_SEND)
 
     @property
     def needs_attention(self) -> bool:

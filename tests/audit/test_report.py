@@ -207,7 +207,7 @@ def test_junit_survives_any_error_text(message: str) -> None:
 
 def test_rows_not_run_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Rows a deadline or Ctrl-C left unrun are counted apart, in the table and the JSON."""
-    records = [
+    records: list[AuditRecord] = [
         started("r"),
         row("r", 1, Outcome.SUCCEEDED),
         row("r", 2, Outcome.SKIPPED, reason="deadline"),
