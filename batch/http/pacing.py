@@ -59,8 +59,11 @@ log = structlog.get_logger("graph_batch.pacing")
 
 BACK_OFF = 0.9
 """After a 429, the allowance is this share of the admitted level (just below it)."""
-PROBE_EVERY = 4
+PROBE_EVERY = 3
 """Windows at the admitted level between two probes above it."""
+PROBE_BACK_OFF = 0.95
+"""After a refused probe, the level is this share of what the window admitted: a run that
+has the whole window gives a little back, so a newcomer's probes can get through."""
 SAFETY_MARGIN = 0.001
 """Seconds added to every window edge, so equal timestamps never count twice."""
 
@@ -222,9 +225,9 @@ class Pacer:
         self._trim(now)
         admitted = min(float(len(self._admitted)), self._allowance)
         if probe:
-            self._level = max(self._level, admitted)
+            self._level = max(1.0, admitted * PROBE_BACK_OFF)
             self._next_step = now + PROBE_EVERY * self._window
-            self._change(self._level, "probe refused: back to the admitted level")
+            self._change(self._level, f"probe refused with {admitted:g} admitted in the window")
             return
         self._ramp = 1
         if retry_after is not None:
