@@ -224,7 +224,7 @@ async def test_follows_a_budget_that_halves_and_recovers() -> None:
 
 
 async def test_two_runs_on_one_budget_share_it_fairly() -> None:
-    """Two pacers told 150/5s on one 100/5s budget, the second starting five windows late,
+    """Two pacers told 150/5s on one 100/5s budget, the second starting a window late,
     end up with similar shares that together use most of the budget."""
     clock = VirtualClock()
     budget = Budget(100, 5.0)
@@ -233,7 +233,7 @@ async def test_two_runs_on_one_budget_share_it_fairly() -> None:
     until = clock.now() + 60 * 5.0
     tasks = [
         asyncio.create_task(drive(first, budget, clock, until=until)),
-        asyncio.create_task(drive(second, budget, clock, until=until, start=25.0)),
+        asyncio.create_task(drive(second, budget, clock, until=until, start=5.0)),
     ]
     await clock.run(*tasks)
     tallies = [task.result() for task in tasks]

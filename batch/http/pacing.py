@@ -21,11 +21,11 @@ Concurrent runs on one app need not talk: each sees the other's use as throttlin
 is proportional to a run's own share while probing is alike for all, so the larger share
 shrinks faster and the shares converge.
 
-The window log stamps each request at its answer less the least round trip seen (never before
-it was sent): Graph counted the request somewhere between send and answer, and the round trip's
-constant part (latency) is spent on the way, so a slot is reused a window after the earliest
-moment the server can have counted it, plus only the round trip's *jitter* as margin. (Stamping
-the full answer time costs one whole round trip per window.)
+The window log stamps each request at its answer less half the least round trip seen: Graph
+counted the request somewhere between send and answer, and at least the way back (about half
+a round trip) comes after that count, so a slot is reused a window after the latest moment the
+server can have counted it. Stamping the full answer time wastes that half round trip in every
+window; stamping the send time would let jitter push a request into the server's window early.
 
 `Retry-After` on a 429 pauses the whole class, clamped to half a window of the ceiling: Graph
 counts requests sent while throttled, and under a fixed window nothing is admitted before it
@@ -188,7 +188,8 @@ class Pacer:
             if not self._stamps:
                 return None
             wait = max(wait, self._stamps[0] - (now - self._window - SAFETY_MARGIN))
-        return max(0.0, wait)
+        # Below a nanosecond is float rounding, not time: waiting it could loop forever.
+        return wait if wait > 1e-9 else 0.0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -209,7 +210,7 @@ class Pacer:
             self._in_flight -= 1
             finished = self._clock.now()
             self._least_rtt = min(self._least_rtt, finished - sent)
-            self._stamps.append(finished - self._least_rtt)
+            self._stamps.append(finished - self._least_rtt / 2)
             self._slot_freed.set()
 
     def throttled(
@@ -233,7 +234,7 @@ class Pacer:
         if retry_after is not None:
             pause = min(retry_after, self._window / 2)
             self._paused_until = max(self._paused_until, now + pause)
-        if (sent if sent is not None else now) < self._decreased_at + self._window:
+        if (sent if sent is not None else now) < self._decreased_at:
             return
         self._level = max(1.0, admitted * BACK_OFF)
         self._decreased_at = now
