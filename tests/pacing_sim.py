@@ -15,7 +15,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from batch.http.pacing import Pacer
 
@@ -40,7 +40,7 @@ class VirtualClock:
         heapq.heappush(self._timers, (self.time + max(0.0, seconds), next(self._order), future))
         await future
 
-    async def run(self, *tasks: asyncio.Task[None]) -> None:
+    async def run(self, *tasks: asyncio.Task[Any]) -> None:
         """Let the tasks run, moving time to the next wake-up whenever they are all waiting."""
         while not all(task.done() for task in tasks):
             for _ in range(40):  # Enough turns for every runnable task to reach its next wait.
