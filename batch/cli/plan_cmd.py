@@ -38,9 +38,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="read each row's target and show what a run would do (changes nothing)",
         description=(
             "Read the current state of every row's target (GETs only, paced under the read "
-            "limit) and classify each row: will-apply, already-done, not-found, forbidden or "
-            "error. Prints a summary and the estimated run time; --out writes plan.json for "
-            "review and for `run --plan`. Exit 0 when every row will apply or is already done, "
+            "limit) and classify each row: will-apply, already-done, not-found, forbidden, "
+            "error, or unknown (the token may not read whether it is done; a run sends it). "
+            "Prints a summary and the estimated run time; --out writes plan.json for review "
+            "and for `run --plan`. Exit 0 when every row will apply, is already done or is "
+            "unknown, "
             "1 when any needs attention, 2 invalid manifest/usage, 3 token refused."
         ),
     )

@@ -78,6 +78,20 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="429-rejected requests do not take a slot in the window",
     )
+    parser.add_argument(
+        "--permissions",
+        choices=("published", "permissive"),
+        default="published",
+        help="who may call what: Microsoft's published tables (default) or the older "
+        "permissive sandbox (only cancelling an event is restricted)",
+    )
+    parser.add_argument(
+        "--shapes",
+        choices=("schema", "example"),
+        default="schema",
+        help="answer as the schema describes (default) or as the pages' examples show "
+        "(value-wrapped get-session, plain-string times)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added per request")
     parser.add_argument(
         "--latency-jitter-ms", type=float, default=0.0, help="uniform extra latency"
@@ -143,6 +157,8 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             seed=args.seed,
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
+            permissions=args.permissions,
+            shapes=args.shapes,
         )
     except (ValueError, ValidationError) as exc:
         raise UsageError(f"sandbox: {exc}") from exc
