@@ -12,10 +12,11 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   429s of one episode are one signal.
 - **Probe.** A window after a change, and every `PROBE_EVERY` windows once the level is
   steady, the pacer allows up to twice the level, but above the level only one request is in
-  flight at a time: a wrong guess costs one 429 (and no pause, no decrease), not one per
-  request in flight. What the window admitted becomes the new level; a probe that got
-  everything through is followed by another a window later, so a budget that doubles is in
-  use again within a couple of windows.
+  flight at a time: a wrong guess costs one 429 (and no pause), not one per request in
+  flight. A refused probe sets the level to `PROBE_BACK_OFF` times what the window admitted,
+  so a run holding the whole window gives a little back and a newcomer's probes get through.
+  A probe that got everything through is followed by another a window later, so a budget that
+  doubles is in use again within a couple of windows.
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
