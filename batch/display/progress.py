@@ -1,10 +1,10 @@
 """Progress for people: a live two-line display on a terminal, a periodic line otherwise.
 
 On a terminal rich redraws the display in place (no leftovers, no new line per refresh) and
-fits it to the width; the ETA divides the rows left to send by the pacer's rate, so it does not
-swing with the running average. Rows a stop leaves unrun are counted apart ("not run") and never
-move the bar, so an interrupted run does not jump to 100 %. Off a terminal a line every
-`LOG_EVERY_SECONDS`, a JSON `progress` event with `--log-format json`.
+fits it to the width; the ETA divides the rows left to send by the pacer's learned rate, so
+it does not swing with the running average. Rows a stop leaves unrun are counted apart ("not
+run") and never move the bar, so an interrupted run does not jump to 100 %. Off a terminal a
+line every `LOG_EVERY_SECONDS`, a JSON `progress` event with `--log-format json`.
 """
 
 from __future__ import annotations

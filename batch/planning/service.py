@@ -59,7 +59,7 @@ async def make_plan(
     planned = sum(validation.counts_by_op.values())
     client = GraphClient(settings.base_url, settings.api_version, connections=settings.concurrency)
     async with client:
-        pacer = Pacer(settings.read_limit, clock)
+        pacer = Pacer(settings.read_limit, clock, "read")
         reader = GraphReader(client, TokenHolder(tokens), pacer, clock, policy)
         progress = None
         if progress_to is not None:
@@ -70,8 +70,7 @@ async def make_plan(
                 clock=clock,
                 categories=[c.value for c in Classification],
                 planned={RequestClass.READ: planned},
-                # Until the pacer learns the admitted rate, its configured limit is the rate.
-                rate=lambda _: pacer.limit.per_second,
+                rate=lambda _: pacer.per_second,  # the learned admitted rate
                 as_json=settings.log_format == "json",
                 verb="Planning",
             )

@@ -144,6 +144,7 @@ async def execute(
                     exit_code=int(code),
                     throttled=traffic.throttled,
                     interrupted=totals.stop_reason is StopReason.INTERRUPTED,
+                    settled_rate=traffic.settled_rate,
                 )
             )
     finally:
@@ -205,8 +206,7 @@ async def _run(
                 RequestClass.WRITE: writes,
                 RequestClass.READ: sum(job.survey.to_send.values()) - writes,
             },
-            # Until the pacer learns the admitted rate, its configured limit is the rate.
-            rate=lambda request_class: pacers[request_class].limit.per_second,
+            rate=lambda request_class: pacers[request_class].per_second,  # the learned rate
             throttled=lambda: executor.traffic.throttled,
             as_json=job.settings.log_format == "json",
         )
@@ -234,6 +234,7 @@ async def _run(
             if reporter is not None:
                 reporter.cancel()
                 await asyncio.gather(reporter, return_exceptions=True)
+    executor.traffic.settled_rate = pacers.settled()
     return totals, executor.traffic
 
 
