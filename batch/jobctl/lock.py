@@ -11,7 +11,6 @@ processes lock two different inodes under one name.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -100,8 +99,11 @@ class JobLock:
         """Take the lock without waiting, or raise LockHeldError naming its holder."""
         if self._fd is not None:
             raise RuntimeError("JobLock is not reentrant")
+        import fcntl  # noqa: PLC0415 - POSIX only; importing the CLI must work everywhere.
+
         # O_NOFOLLOW: a planted symlink must not make us truncate some other file.
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        flags = os.O_RDWR | os.O_CREAT
+        flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
             fd = os.open(self.path, flags, 0o600)
         except OSError as exc:

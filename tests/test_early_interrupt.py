@@ -1,0 +1,101 @@
+"""Ctrl-C before the first row (during sign-in or pre-flight) still leaves a complete audit log:
+every row `skipped` with reason `not-run`, then `run.finished`, the summary and exit 130."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from batch.auth.base import AccessToken
+from batch.exit_codes import ExitCode
+from batch.sandbox import generate_world
+from tests.run_helpers import RunResult, run
+
+_, ROWS = generate_world(12, seed=5)
+
+
+@dataclass
+class SignInThatHangs:
+    """A token source whose sign-in never completes (a device code nobody enters)."""
+
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: bool = False
+
+    async def get_token(
+        self, *, claims: str | None = None, force_refresh: bool = False
+    ) -> AccessToken:
+        """Wait forever, after saying sign-in has begun."""
+        self.asked.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        """Remember that the run released it."""
+        self.closed = True
+
+
+@pytest.fixture
+async def silent_graph() -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A Graph stand-in that takes every request and never answers; the event says one came."""
+    seen = asyncio.Event()
+
+    async def never_answer(request: web.Request) -> web.Response:
+        seen.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", never_answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/"), seen
+    finally:
+        await server.close()
+
+
+async def _interrupt_when(happened: asyncio.Event) -> None:
+    await asyncio.wait_for(happened.wait(), timeout=20)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _assert_every_row_not_run(result: RunResult) -> None:
+    assert result.code == ExitCode.INTERRUPTED, result.err
+    finished = result.events("op.finished")
+    assert len({record["row"] for record in finished}) == len(finished) == len(ROWS)
+    assert {(r["outcome"], r["reason"]) for r in finished} == {("skipped", "not-run")}
+    assert all(record["attempts"] == 0 for record in finished)
+    (last,) = result.events("run.finished")
+    assert result.audit[-1] == last
+    assert (last["interrupted"], last["exit_code"]) == (True, ExitCode.INTERRUPTED)
+    assert "interrupted" in result.err
+
+
+async def test_ctrl_c_during_sign_in(tmp_path: Path) -> None:
+    """Ctrl-C while signing in: nothing is sent, and every row is recorded as not run."""
+    source = SignInThatHangs()
+    killer = asyncio.create_task(_interrupt_when(source.asked))
+    # Port 9 (discard) is never reached: nothing may be sent before a token is at hand.
+    result = await run(ROWS, tmp_path, "http://127.0.0.1:9", source)
+    await killer
+    _assert_every_row_not_run(result)
+    assert source.closed
+
+
+async def test_ctrl_c_during_preflight(
+    tmp_path: Path, silent_graph: tuple[str, asyncio.Event]
+) -> None:
+    """Ctrl-C while the pre-flight GET waits for Graph: every row is recorded as not run."""
+    base_url, seen = silent_graph
+    killer = asyncio.create_task(_interrupt_when(seen))
+    result = await run(ROWS, tmp_path, base_url, "opaque-token")
+    await killer
+    _assert_every_row_not_run(result)
