@@ -1,0 +1,58 @@
+"""`make bench`, start-up part: how long `--help`, `--version` and `validate` take to answer.
+
+An admin runs these by hand and CI runs `validate` on every push, so they must not wait for
+aiohttp, azure-identity and the rest of the run machinery to load (target: 0.15 s each). Each
+command is run as its own `python -m batch` process, as a user would start it; the median of
+RUNS runs is printed, after one unmeasured run that fills the bytecode cache.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "15"))
+TARGET_SECONDS = 0.15
+MANIFEST_ROWS = 10
+
+
+def _command(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "batch", *argv]
+
+
+def median_seconds(argv: list[str], runs: int = RUNS) -> float:
+    """Median wall time, in seconds, of `runs` runs of `python -m batch ARGV` (one warm-up)."""
+    times = []
+    for attempt in range(runs + 1):
+        started = time.perf_counter()
+        subprocess.run(_command(*argv), check=False, capture_output=True)  # noqa: S603
+        if attempt:
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    """Print one line per command; exit 0 (the figures are information, not a gate)."""
+    with tempfile.TemporaryDirectory() as work:
+        generate = _command("sandbox", "--generate", str(MANIFEST_ROWS), "--out", work)
+        subprocess.run(generate, check=True, capture_output=True)  # noqa: S603
+        commands = {
+            "--help": ["--help"],
+            "--version": ["--version"],
+            f"validate ({MANIFEST_ROWS} rows)": ["validate", str(Path(work) / "manifest.csv")],
+        }
+        print(f"Start-up, median of {RUNS} runs (target <= {TARGET_SECONDS:.2f} s):")
+        for name, argv in commands.items():
+            seconds = median_seconds(argv)
+            verdict = "ok" if seconds <= TARGET_SECONDS else "SLOW"
+            print(f"  graph-batch {name:<20} {seconds:6.3f} s  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
