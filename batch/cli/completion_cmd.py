@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Print the hook for the chosen shell."""
-    import argcomplete
+    from argcomplete.shell_integration import shellcode
 
-    print(argcomplete.shellcode(["graph-batch"], shell=args.shell))
+    print(shellcode(["graph-batch"], shell=args.shell))
     return int(ExitCode.OK)
