@@ -1,5 +1,6 @@
 """Ctrl-C before the first row (during sign-in or pre-flight) still leaves a complete audit log:
-every row `skipped` with reason `not-run`, then `run.finished`, the summary and exit 130."""
+every row `skipped` with reason `not-run`, then `run.finished`, the summary and exit 130; and
+`plan` interrupted while it reads exits 130 without leaving a plan behind."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from aiohttp.test_utils import TestServer
 
 from batch.auth.base import AccessToken
 from batch.exit_codes import ExitCode
+from batch.rehearsal import write_yaml_job
 from batch.sandbox import generate_world
+from tests.nonposix import nonposix_env
+from tests.process_helpers import finish, start_cli
 from tests.run_helpers import RunResult, run
 
 _, ROWS = generate_world(12, seed=5)
@@ -99,3 +103,24 @@ async def test_ctrl_c_during_preflight(
     result = await run(ROWS, tmp_path, base_url, "opaque-token")
     await killer
     _assert_every_row_not_run(result)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_plan_interrupted_while_reading(
+    tmp_path: Path, silent_graph: tuple[str, asyncio.Event], stop: signal.Signals
+) -> None:
+    """plan stopped by Ctrl-C or SIGTERM mid-read (without loop signal handlers): exit 130,
+    one line, no plan file or temporary left."""
+    base_url, seen = silent_graph
+    job = write_yaml_job(ROWS, tmp_path / "job.yaml")
+    plan = await start_cli(
+        *("plan", str(job), "--base-url", base_url, "--out", str(tmp_path / "plan.json")),
+        env={"GRAPH_ACCESS_TOKEN": "opaque-token", **nonposix_env(tmp_path / "sim")},
+        cwd=tmp_path,
+    )
+    await asyncio.wait_for(seen.wait(), timeout=20)
+    plan.send_signal(stop)
+    result = await finish(plan)
+    assert result.code == ExitCode.INTERRUPTED, result.err
+    assert result.err.strip() == "graph-batch: interrupted"
+    assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == ["job.yaml", "sim"]
