@@ -11,9 +11,18 @@ before a line of graph-batch runs. Any suite can use it to prove a code path por
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
+
+posix_signals = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="sends POSIX signals to a child process; Windows has console events instead",
+)
+"""For tests that stop a child with SIGINT/SIGTERM, or that simulate Windows on POSIX."""
 
 POSIX_ONLY_MODULES = ("fcntl", "termios", "pwd", "grp", "resource")
 POSIX_ONLY_FLAGS = ("O_NOFOLLOW", "O_CLOEXEC")

@@ -19,7 +19,7 @@ from batch.auth.base import AccessToken
 from batch.exit_codes import ExitCode
 from batch.rehearsal import write_yaml_job
 from batch.sandbox import generate_world
-from tests.nonposix import nonposix_env
+from tests.nonposix import nonposix_env, posix_signals
 from tests.process_helpers import finish, start_cli
 from tests.run_helpers import RunResult, run
 
@@ -68,7 +68,7 @@ async def silent_graph() -> AsyncIterator[tuple[str, asyncio.Event]]:
 
 async def _interrupt_when(happened: asyncio.Event) -> None:
     await asyncio.wait_for(happened.wait(), timeout=20)
-    os.kill(os.getpid(), signal.SIGINT)
+    signal.raise_signal(signal.SIGINT)  # as a Ctrl-C at the console would, on any platform
 
 
 def _assert_every_row_not_run(result: RunResult) -> None:
@@ -105,6 +105,7 @@ async def test_ctrl_c_during_preflight(
     _assert_every_row_not_run(result)
 
 
+@posix_signals
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 async def test_plan_interrupted_while_reading(
     tmp_path: Path, silent_graph: tuple[str, asyncio.Event], stop: signal.Signals

@@ -18,7 +18,7 @@ import pytest
 
 from batch import __version__
 from batch.exit_codes import ExitCode
-from tests.nonposix import POSIX_ONLY_FLAGS, POSIX_ONLY_MODULES, nonposix_env
+from tests.nonposix import POSIX_ONLY_FLAGS, POSIX_ONLY_MODULES, nonposix_env, posix_signals
 from tests.process_helpers import (
     finish,
     finished_rows,
@@ -29,7 +29,7 @@ from tests.process_helpers import (
     wait_for_records,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, posix_signals]
 
 ROWS = 120
 PROBE = f"""
