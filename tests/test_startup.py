@@ -64,10 +64,10 @@ def manifests(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     ],
 )
 def test_help_and_version_import_no_heavy_library(tmp_path: Path, argv: list[str]) -> None:
-    """Help and version load neither the network, sign-in, logging, UI nor pydantic libraries."""
+    """Help and version load no network, sign-in, logging, UI, pydantic or completion library."""
     imported = _imported(tmp_path, *argv)
     assert "batch" in imported
-    assert imported.isdisjoint({*NETWORK_AND_UI, "pydantic", "yaml"}), imported
+    assert imported.isdisjoint({*NETWORK_AND_UI, "pydantic", "yaml", "argcomplete"}), imported
 
 
 def test_validate_imports_no_network_library(tmp_path: Path, manifests: list[str]) -> None:
