@@ -4,7 +4,7 @@
 `NotImplementedError`), so handlers are installed with `signal.signal` and hand the interrupt to
 the event loop with `call_soon_threadsafe`: the Python-level handler runs between bytecodes of
 the main thread, where touching loop state directly is unsafe. Every command that runs an event
-loop (run, plan, sandbox) takes its interrupts from here.
+loop (run, plan, whoami, sandbox, and any to come) takes its interrupts from here.
 """
 
 from __future__ import annotations

@@ -59,7 +59,9 @@ def handler(args: argparse.Namespace) -> int:
     """Print the token's description; AuthError (exit 3) propagates to the CLI."""
     import asyncio
 
-    info = asyncio.run(_token_info(args))
+    from batch.interrupts import cancel_on_interrupt
+
+    info = asyncio.run(cancel_on_interrupt(_token_info(args)))
     if args.format == "json":
         print(json.dumps(info.as_dict(), indent=2))
     else:
