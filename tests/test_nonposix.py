@@ -68,7 +68,7 @@ async def test_the_simulation_hides_what_windows_lacks(tmp_path: Path) -> None:
 
 
 async def test_every_command_runs_without_posix(tmp_path: Path) -> None:
-    """--help, --version, validate, sandbox, plan, run + Ctrl-C, report: all work, no traceback."""
+    """--help, --version, validate, sandbox, plan, whoami, run + Ctrl-C, report: all work."""
     env = nonposix_env(tmp_path / "sim")
     work = tmp_path / "work"
 
@@ -97,6 +97,8 @@ async def test_every_command_runs_without_posix(tmp_path: Path) -> None:
         )
         assert code == ExitCode.OK, err
         assert "will-apply" in out
+        code, out, err = await cli("whoami", "--auth", "token", extra=target)
+        assert (code, "delegated" in out) == (ExitCode.OK, True), err
 
         run = await start_cli(
             *("run", "manifest.csv", "--yes", "--quiet", "--base-url", banner["url"]),
