@@ -23,6 +23,10 @@ TARGET_SECONDS = 0.15
 MANIFEST_ROWS = 10
 
 
+_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+"""The children may write bytecode, so the warm-up run leaves them what an install leaves."""
+
+
 def _command(*argv: str) -> list[str]:
     return [sys.executable, "-m", "batch", *argv]
 
@@ -37,7 +41,7 @@ def median_seconds(argv: list[str], runs: int = RUNS) -> tuple[float, float]:
     walls, cpus = [], []
     for attempt in range(runs + 1):
         cpu, started = _children_cpu(), time.perf_counter()
-        subprocess.run(_command(*argv), check=False, capture_output=True)  # noqa: S603
+        subprocess.run(_command(*argv), check=False, capture_output=True, env=_ENV)  # noqa: S603
         if attempt:
             walls.append(time.perf_counter() - started)
             cpus.append(_children_cpu() - cpu)
@@ -48,7 +52,7 @@ def main() -> int:
     """Print one line per command; exit 0 (the figures are information, not a gate)."""
     with tempfile.TemporaryDirectory() as work:
         generate = _command("sandbox", "--generate", str(MANIFEST_ROWS), "--out", work)
-        subprocess.run(generate, check=True, capture_output=True)  # noqa: S603
+        subprocess.run(generate, check=True, capture_output=True, env=_ENV)  # noqa: S603
         commands = {
             "--help": ["--help"],
             "--version": ["--version"],
