@@ -8,7 +8,7 @@ NEEDS := import sys; sys.exit(sys.version_info < (3, 11))
 VERSION_OF = $$($(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "none: no $(1)")
 
 # A .venv made by an older Python (or left without pip by a failed install) is rebuilt, not reused.
-VENV_OK := $(shell $(BIN)/python -c '$(NEEDS); import pip' 2>/dev/null && echo ok)
+VENV_OK := $(shell $(BIN)/python -c 'import pip; $(NEEDS)' 2>/dev/null && echo ok)
 ifneq ($(VENV_OK),ok)
 $(STAMP): FORCE
 endif
