@@ -13,6 +13,8 @@ from typing import Any
 
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
+from batch.files.collisions import check_distinct
+from batch.files.private import describe, write_private
 
 FORMATS = ("table", "json", "junit")
 
@@ -48,6 +50,11 @@ def handle(args: argparse.Namespace) -> int:
     from batch.audit.summary import load_report
 
     renderers = {"table": render_table, "json": render_json, "junit": render_junit}
+    check_distinct(
+        reads={"AUDIT.jsonl": args.audit_log},
+        writes={"--output": args.output},
+        consequence="nothing was written",
+    )
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
     if report.corrupt_lines:
         lines = ", ".join(map(str, report.corrupt_lines[:10]))
@@ -63,7 +70,7 @@ def handle(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            write_private(args.output, text)
         except OSError as exc:
-            raise UsageError(f"cannot write report to {args.output}: {exc.strerror}") from exc
+            raise UsageError(f"cannot write report to {args.output}: {describe(exc)}") from exc
     return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)
