@@ -14,7 +14,6 @@ from typing import Any
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
-from batch.files.private import describe, write_private
 
 FORMATS = ("table", "json", "junit")
 
@@ -48,6 +47,7 @@ def handle(args: argparse.Namespace) -> int:
     from batch.audit.junit import render_junit
     from batch.audit.report import render_json, render_table
     from batch.audit.summary import load_report
+    from batch.files.private import describe, write_private
 
     renderers = {"table": render_table, "json": render_json, "junit": render_junit}
     check_distinct(

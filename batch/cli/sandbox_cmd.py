@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
-from batch.files.private import describe, write_private
 from batch.loopback import is_loopback
 
 if TYPE_CHECKING:
@@ -193,6 +192,7 @@ async def _serve(world: World, config: SandboxConfig, host: str, port: int) -> N
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from batch.files.private import describe, write_private
     from batch.operations import FIELD_NAMES
     from batch.sandbox import generate_world
 
