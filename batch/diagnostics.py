@@ -8,7 +8,6 @@ for log collectors (journald, CI, Azure Monitor), redacted like the console line
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Mapping
@@ -40,16 +39,6 @@ class _CurrentStderr:
     def flush(self) -> None:
         """Flush the current stderr."""
         sys.stderr.flush()
-
-
-def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
-    """`-v/--verbose`: diagnostics at info level (every retry as it happens)."""
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help=f"show retries and other diagnostics on stderr (same as {LOG_LEVEL_ENV}=info)",
-    )
 
 
 def configure_diagnostics(

@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from urllib.parse import quote
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MAX_ID_LENGTH = 256
@@ -44,6 +43,10 @@ GraphId = Annotated[str, AfterValidator(_check_id)]
 
 
 def _check_email(value: str) -> str:
+    # email-validator (40 ms with the package metadata pydantic reads) loads only when a row
+    # has an email: start-up stays fast.
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
+
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -1,4 +1,4 @@
-"""`--format`/`-o`/`--output`: the output format, spelled the same on every command.
+"""Flags spelled the same on every command: `--format`/`-o`/`--output`, `-v`/`--verbose`.
 
 `-o json` is an az CLI habit; here it always means the format, never a file (files are
 `--out PATH`), so `report x.jsonl -o json` prints JSON instead of writing a file named `json`.
@@ -52,4 +52,14 @@ def reject_output_argument(parser: argparse.ArgumentParser, why: str) -> None:
         const=why,
         dest="output_rejected",
         help=argparse.SUPPRESS,  # exists only to explain itself
+    )
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """`-v/--verbose`: diagnostics at info level (every retry as it happens)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show retries and other diagnostics on stderr (same as GRAPH_BATCH_LOG_LEVEL=info)",
     )

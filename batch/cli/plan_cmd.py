@@ -7,7 +7,6 @@ error (look before running), 2 for an invalid manifest or usage, 3 when the toke
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -15,20 +14,20 @@ from typing import TYPE_CHECKING
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
-from batch.cli.output_args import reject_output_argument
-from batch.diagnostics import add_verbose_argument, configure_diagnostics
+from batch.cli.output_args import add_verbose_argument, reject_output_argument
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
-from batch.manifest import Validation, validate_manifest
-from batch.manifest.findings import findings
-from batch.planning.settings import PlanSettings, resolve_plan_settings
-from batch.settings import RateLimit
 
 if TYPE_CHECKING:
+    from batch.manifest import Validation
+    from batch.planning.settings import PlanSettings
     from batch.planning.tally import PlanTally
+    from batch.settings import RateLimit
 
 
 def _rate(text: str) -> RateLimit:
+    from batch.settings import RateLimit
+
     try:
         return RateLimit.parse(text)
     except ValueError as exc:
@@ -92,6 +91,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _report_invalid(validation: Validation) -> None:
+    from batch.manifest.findings import findings
+
     for line in findings(validation, suffix="; nothing was sent"):
         print(line, file=sys.stderr)
 
@@ -105,6 +106,8 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
         "concurrency": args.concurrency,
         "log_format": args.log_format,
     }
+    from batch.planning.settings import resolve_plan_settings
+
     cloud = resolve_cloud(args.cloud, os.environ, validation.settings)
     return resolve_plan_settings(
         cli, os.environ, validation.settings, default_base_url=graph_base_url_for(cloud)
@@ -114,17 +117,20 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
 async def _plan(
     args: argparse.Namespace, validation: Validation, settings: PlanSettings
 ) -> PlanTally:
-    from batch.planning.service import make_plan  # noqa: PLC0415 - rich loads only to draw
+    from batch.interrupts import cancel_on_interrupt
+    from batch.planning.service import make_plan
 
     tokens = token_source_from_args(args, validation.settings)
     try:
-        return await make_plan(
-            validation,
-            settings,
-            tokens,
-            out=args.out,
-            progress_to=None if args.quiet else sys.stderr,
-            live=sys.stderr.isatty(),
+        return await cancel_on_interrupt(
+            make_plan(
+                validation,
+                settings,
+                tokens,
+                out=args.out,
+                progress_to=None if args.quiet else sys.stderr,
+                live=sys.stderr.isatty(),
+            )
         )
     finally:
         await tokens.close()
@@ -132,6 +138,13 @@ async def _plan(
 
 def handle(args: argparse.Namespace) -> int:
     """Validate, plan, print the summary; the exit code says whether rows need attention."""
+    import asyncio
+
+    from batch.diagnostics import configure_diagnostics
+    from batch.display.terminal import show
+    from batch.manifest import validate_manifest
+    from batch.planning.summary import render_summary
+
     configure_diagnostics(os.environ, verbose=args.verbose)  # retries: only when asked for
     check_distinct(
         reads={"MANIFEST": args.manifest, "--token-file": args.token_file},
@@ -145,9 +158,6 @@ def handle(args: argparse.Namespace) -> int:
     settings = _settings(args, validation)
     configure_diagnostics(os.environ, settings.log_format, verbose=args.verbose)
     tally = asyncio.run(_plan(args, validation, settings))
-    from batch.display.terminal import show  # noqa: PLC0415
-    from batch.planning.summary import render_summary  # noqa: PLC0415
-
     show(sys.stdout, *render_summary(tally, settings.write_limit))
     if args.out is not None:
         print(f"Plan written to {args.out}; review it, then run:")

@@ -16,7 +16,6 @@ from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
-from batch.files.private import describe, write_private
 
 if TYPE_CHECKING:
     from batch.audit.summary import AuditReport
@@ -50,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run had failures."""
-    from batch.audit.summary import load_report  # noqa: PLC0415 - rich only when reporting
+    from batch.audit.summary import load_report  # rich and the file writer: only when used
+    from batch.files.private import describe, write_private
 
     check_distinct(
         reads={"AUDIT.jsonl": args.audit_log},
@@ -81,8 +81,8 @@ def handle(args: argparse.Namespace) -> int:
 def _render(output_format: str, report: AuditReport, stream: TextIO) -> str:
     """The report as text for `stream` (the table is coloured only for a terminal)."""
     # Imported here: rich loads only when a report is drawn, not for every command.
-    from batch.audit.junit import render_junit  # noqa: PLC0415
-    from batch.audit.report import render_json, render_table  # noqa: PLC0415
+    from batch.audit.junit import render_junit
+    from batch.audit.report import render_json, render_table
 
     if output_format == "json":
         return render_json(report)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
-from batch.manifest import Validation, validate_manifest
-from batch.manifest.findings import findings, listed
+
+if TYPE_CHECKING:
+    from batch.manifest import Validation
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Validate each manifest, print the findings, and return 0 or 2."""
+    from batch.manifest import validate_manifest  # start-up: loaded only when validating
+
     results = [validate_manifest(path) for path in args.manifests]
     if args.format == "json":
         print(
@@ -46,11 +49,15 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _print_text(validation: Validation) -> None:
+    from batch.manifest.findings import findings
+
     for line in findings(validation):
         print(line)
 
 
 def _as_json(validation: Validation) -> dict[str, Any]:
+    from batch.manifest.findings import listed
+
     return {
         "file": validation.file,
         "format": validation.format,
