@@ -86,6 +86,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--fault-retry-after", type=int, default=2, help="Retry-After seconds on 503/504 faults"
     )
+    parser.add_argument(
+        "--page-size", type=int, default=100, help="items per page of a list (default 100)"
+    )
     parser.add_argument("--generate", type=int, metavar="N", help="write a world and N operations")
     parser.add_argument("--out", type=Path, help="directory for --generate output")
     parser.set_defaults(func=handler)
@@ -143,6 +146,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             seed=args.seed,
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
+            page_size=args.page_size,
         )
     except (ValueError, ValidationError) as exc:
         raise UsageError(f"sandbox: {exc}") from exc

@@ -121,3 +121,6 @@ class SandboxConfig(BaseModel):
     latency_ms: float = Field(default=0.0, ge=0, description="added to every API request")
     latency_jitter_ms: float = Field(default=0.0, ge=0)
     max_batch_items: int = Field(default=20, ge=1)
+    page_size: int = Field(
+        default=100, ge=1, description="items per page of a list; more are behind @odata.nextLink"
+    )
