@@ -118,7 +118,9 @@ class Engine:
         klass = request_class(method)
         self.recorder.request(method, klass.value)
         try:
-            answer = await self._handle(method, segments, authorization, klass, item, page)
+            answer = await self._handle(
+                method, segments, authorization, klass, item=item, page=page
+            )
         except DropConnectionError:
             self.recorder.dropped += 1
             raise
@@ -131,6 +133,7 @@ class Engine:
         segments: list[str],
         authorization: str | None,
         klass: RequestClass,
+        *,
         item: bool,
         page: PageRequest,
     ) -> Answer:

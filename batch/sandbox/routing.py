@@ -133,6 +133,15 @@ def _function_route(collection: Collection, segment_text: str) -> Route | None:
     return Route(resource, collection, "", role=arguments["role"], user_id=arguments.get("userid"))
 
 
+_UNDER_EVENT = {
+    (): Resource.EVENT,
+    ("cancel",): Resource.CANCEL_EVENT,
+    ("sessions",): Resource.EVENT_SESSIONS,
+    ("registrations",): Resource.REGISTRATIONS,
+}
+"""What an event's path ends in (lower-cased) -> the resource it names."""
+
+
 def match(segments: list[str]) -> Route:
     """The route for version-relative path segments; raises UnknownSegmentError or BadKeyError."""
     for index, expected in enumerate(_PREFIX):
@@ -150,16 +159,10 @@ def match(segments: list[str]) -> Route:
     event = Route(Resource.EVENT, collection, rest[1])
     tail = rest[2:]
     lowered = [part.lower() for part in tail]
-    if not tail:
-        return event
-    if lowered == ["cancel"]:
-        return replace(event, resource=Resource.CANCEL_EVENT)
-    if lowered == ["sessions"]:
-        return replace(event, resource=Resource.EVENT_SESSIONS)
+    if tuple(lowered) in _UNDER_EVENT:
+        return replace(event, resource=_UNDER_EVENT[tuple(lowered)])
     if len(tail) == 2 and lowered[0] == "sessions":
         return replace(event, resource=Resource.SESSION, session_id=tail[1])
-    if lowered == ["registrations"]:
-        return replace(event, resource=Resource.REGISTRATIONS)
     if lowered[0] in ("cancel", "sessions"):
         raise UnknownSegmentError(tail[1 if lowered[0] == "cancel" else 2])
     keyed = _registration_key(tail)
