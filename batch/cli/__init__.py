@@ -14,6 +14,7 @@ from types import ModuleType
 
 from batch import __version__
 from batch.cli import (
+    list_cmd,
     login_cmd,
     logout_cmd,
     plan_cmd,
@@ -27,6 +28,7 @@ from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
+    list_cmd,
     validate_cmd,
     plan_cmd,
     run_cmd,
