@@ -388,3 +388,44 @@ async def test_existing_manifest_needs_force(
     assert sandbox.stats().requests_total == 0
     assert (await _list(capsys, sandbox, *argv, "--force")).code == 0
     assert text_of(out).startswith("op,event_type,event_id,")
+
+
+async def test_a_page_that_keeps_failing_exits_1(
+    sandbox_factory: SandboxFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Every read answers 503: after the last attempt, exit 1 naming the page; no manifest."""
+    failing = await sandbox_factory(world=WORLD, faults={"status_503": 1.0})
+    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", failing.token_named("me"))
+    out = tmp_path / "job.csv"
+    result = await cli(
+        capsys,
+        "list",
+        "events",
+        "--op",
+        "cancel",
+        "--out",
+        str(out),
+        "--max-attempts",
+        "2",
+        "--base-url",
+        failing.base_url,
+        "--auth",
+        "token",
+    )
+    assert result.code == 1
+    assert "page 1 failed after retries (HTTP 503" in result.err
+    assert failing.stats().requests_total == 2
+    assert files_in(tmp_path) == []
+
+
+async def test_a_refused_token_exits_3(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown token is refused even after a refresh: exit 3."""
+    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", "not-a-token")
+    result = await _list(capsys, sandbox, "events")
+    assert result.code == 3
+    assert "refused" in result.err
