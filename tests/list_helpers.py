@@ -39,6 +39,23 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Cli:
     return Cli(code, out, err)
 
 
+async def run_manifest(
+    capsys: pytest.CaptureFixture[str], manifest: Path, base_url: str, audit: Path
+) -> Cli:
+    """`graph-batch run MANIFEST --yes --quiet` against `base_url`, audit log at `audit`."""
+    return await cli(
+        capsys,
+        "run",
+        str(manifest),
+        "--yes",
+        "--quiet",
+        "--base-url",
+        base_url,
+        "--audit-log",
+        str(audit),
+    )
+
+
 def files_in(folder: Path) -> list[str]:
     """Names of the files in `folder` (sync, for async tests)."""
     return sorted(path.name for path in folder.iterdir())

@@ -14,7 +14,7 @@ import pytest
 from batch.sandbox import Sandbox, World
 from batch.sandbox.world import Event, Registration, Session, TokenSpec, User
 from tests.conftest import SandboxFactory
-from tests.list_helpers import Cli, clean_env, cli, files_in, text_of
+from tests.list_helpers import Cli, clean_env, cli, files_in, run_manifest, text_of
 
 __all__ = ["clean_env"]
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -236,18 +236,8 @@ async def test_manifest_then_run_changes_exactly_the_matches(
     assert result.code == 0, result.err
     assert "3 operations" in result.out
     assert (await cli(capsys, "validate", str(out))).code == 0
-    audit = str(tmp_path / "audit.jsonl")
-    run = await cli(
-        capsys,
-        "run",
-        str(out),
-        "--yes",
-        "--quiet",
-        "--base-url",
-        sandbox.base_url,
-        "--audit-log",
-        audit,
-    )
+    audit = tmp_path / "audit.jsonl"
+    run = await run_manifest(capsys, out, sandbox.base_url, audit)
     assert run.code == 0, run.err
     after = sandbox.state()
     changed = {
@@ -264,7 +254,7 @@ async def test_manifest_then_run_changes_exactly_the_matches(
         if e in after[c]
     )
     assert set(sandbox.stats().applied.values()) == {1}
-    labels = [json.loads(line).get("labels") for line in text_of(Path(audit)).splitlines()]
+    labels = [json.loads(line).get("labels") for line in text_of(audit).splitlines()]
     assert {
         "x-display-name": "Holiday eve",
         "x-start": "2026-12-24T00:00:00Z",
@@ -299,17 +289,7 @@ async def test_registrations_manifest_removes_a_session(
     rows = list(csv.DictReader(io.StringIO(text_of(out))))
     assert {row["x-email"] for row in rows} == {"b@fabrikam.com", "E@Fabrikam.com"}
     monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token_named("me"))
-    run = await cli(
-        capsys,
-        "run",
-        str(out),
-        "--yes",
-        "--quiet",
-        "--base-url",
-        sandbox.base_url,
-        "--audit-log",
-        str(tmp_path / "audit.jsonl"),
-    )
+    run = await run_manifest(capsys, out, sandbox.base_url, tmp_path / "audit.jsonl")
     assert run.code == 0, run.err
     registrations = sandbox.state()["webinars"]["w1@t"]["registrations"]
     still_s1 = {ident for ident, reg in registrations.items() if S1 in reg["sessions"]}
@@ -326,17 +306,7 @@ async def test_sessions_manifest_is_a_valid_read_job(
     )
     assert result.code == 0, result.err
     assert "3 operations" in result.out
-    run = await cli(
-        capsys,
-        "run",
-        str(out),
-        "--yes",
-        "--quiet",
-        "--base-url",
-        sandbox.base_url,
-        "--audit-log",
-        str(tmp_path / "audit.jsonl"),
-    )
+    run = await run_manifest(capsys, out, sandbox.base_url, tmp_path / "audit.jsonl")
     assert run.code == 0, run.err
 
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.list_helpers import clean_env, cli, files_in
+from tests.list_helpers import clean_env, cli, files_in, run_manifest
 from tests.standin import Event, Quirks, StandIn
 
 __all__ = ["clean_env"]
@@ -77,17 +77,7 @@ async def test_list_then_run_changes_exactly_the_matches(
         )
         assert listed.code == 0, listed.err
         assert "5 pages, 8 items, 3 matched" in listed.err
-        run = await cli(
-            capsys,
-            "run",
-            str(out),
-            "--yes",
-            "--quiet",
-            "--base-url",
-            url,
-            "--audit-log",
-            str(tmp_path / "audit.jsonl"),
-        )
+        run = await run_manifest(capsys, out, url, tmp_path / "audit.jsonl")
         assert run.code == 0, run.err
     canceled = {ident for ident, event in standin.events.items() if event.status == "canceled"}
     assert canceled == MATCHING | {"t3@x"}

@@ -197,21 +197,21 @@ def _settings(args: argparse.Namespace) -> ListSettings:
     )
 
 
-def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink | None]:
-    from batch.listing.sinks import Both, CsvSink, JsonSink, ManifestSink, TableSink  # noqa: PLC0415
+def _printed(chosen: str | None, kind: ListKind) -> Sink:
+    from batch.listing.sinks import CsvSink, JsonSink, TableSink  # noqa: PLC0415
 
-    printed: Sink | None = None
-    if args.out is None or args.format is not None:
-        printed_as = args.format or ("table" if sys.stdout.isatty() else "csv")
-        if printed_as == "json":
-            printed = JsonSink(sys.stdout)
-        elif printed_as == "csv":
-            printed = CsvSink(sys.stdout, kind)
-        else:
-            printed = TableSink(sys.stdout, kind)
+    printed_as = chosen or ("table" if sys.stdout.isatty() else "csv")
+    if printed_as == "json":
+        return JsonSink(sys.stdout)
+    return CsvSink(sys.stdout, kind) if printed_as == "csv" else TableSink(sys.stdout, kind)
+
+
+def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink | None]:
+    """Where matches go; the manifest first, so a refused --out prints nothing at all."""
+    from batch.listing.sinks import Both, ManifestSink  # noqa: PLC0415
+
     if args.out is None:
-        assert printed is not None  # noqa: S101 - built above whenever there is no --out
-        return printed, None
+        return _printed(args.format, kind), None
     manifest = ManifestSink(
         args.out,
         kind,
@@ -221,7 +221,9 @@ def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink
         comment=f"written by `graph-batch list {kind.value}` at "
         f"{datetime.now().astimezone():%Y-%m-%d %H:%M %z}; review it, then: graph-batch run FILE",
     )
-    return (manifest if printed is None else Both(manifest, printed)), manifest
+    if args.format is None:
+        return manifest, manifest
+    return Both(manifest, _printed(args.format, kind)), manifest
 
 
 async def _list(
