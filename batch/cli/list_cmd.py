@@ -80,7 +80,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     kinds = parser.add_subparsers(dest="kind", metavar="WHAT", required=True)
 
     events = _kind_parser(kinds, ListKind.EVENTS, "webinars and town halls you organize")
-    events.add_argument("--type", choices=("webinar", "townhall", "all"), default="all")
+    events.add_argument(
+        "--type", choices=("webinar", "townhall", "all"), default="all", help="(all)"
+    )
     events.add_argument("--role", choices=ROLES, default="organizer", help="(organizer)")
     events.add_argument(
         "--user-id",
@@ -147,7 +149,9 @@ def _kind_parser(
 
 def _event_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--event-id", required=True, type=_graph_id, metavar="ID")
-    parser.add_argument("--type", choices=("webinar", "townhall"), default="webinar")
+    parser.add_argument(
+        "--type", choices=("webinar", "townhall"), default="webinar", help="(webinar)"
+    )
 
 
 def _usage(args: argparse.Namespace) -> None:
@@ -219,7 +223,8 @@ def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink
         session_id=getattr(args, "session_id", None),
         force=args.force,
         comment=f"written by `graph-batch list {kind.value}` at "
-        f"{datetime.now().astimezone():%Y-%m-%d %H:%M %z}; review it, then: graph-batch run FILE",
+        f"{datetime.now().astimezone():%Y-%m-%d %H:%M %z}; review it, then: "
+        f"graph-batch run {shlex.quote(str(args.out))}",
     )
     if args.format is None:
         return manifest, manifest
