@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from batch.listing.zones import iana_name
+
 EVENT_STATUSES = ("draft", "published", "canceled")
 REGISTRATION_STATUSES = (
     "registered",
@@ -58,7 +60,8 @@ def graph_time(value: Any) -> datetime | None:
 
     Graph's schema uses `{"dateTime": "2027-01-15T15:00:00.0000000", "timeZone": "UTC"}` and
     Microsoft's own examples show plain strings (`"2027-01-15T15:00:00Z"`): both are read. A
-    zone is an IANA name or UTC; a date-time without offset or zone is UTC.
+    zone is UTC, an IANA name or a common Windows name (`zones.py`); a date-time without offset
+    or zone is UTC.
     """
     zone: Any = None
     if isinstance(value, Mapping):
@@ -67,7 +70,8 @@ def graph_time(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip())
-        tz = UTC if not zone or str(zone).upper() == "UTC" else ZoneInfo(str(zone))
+        name = iana_name(str(zone or "UTC"))
+        tz = UTC if name.upper() == "UTC" else ZoneInfo(name)
     except (ValueError, ZoneInfoNotFoundError):
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
@@ -83,6 +87,7 @@ class ItemFilter:
     """What an item must satisfy to be listed; an unset field lets everything through."""
 
     statuses: frozenset[str] | None = None
+    """Compared in any case (Graph writes `published`; a stand-in might write `Published`)."""
     starts_after: datetime | None = None
     """Inclusive."""
     starts_before: datetime | None = None
@@ -100,8 +105,10 @@ class ItemFilter:
     def matches(self, item: Mapping[str, Any]) -> bool:
         """True when `item` passes every filter; an item without a readable start fails a time
         filter (it cannot be shown to be inside the window)."""
-        if self.statuses is not None and str(item.get("status")) not in self.statuses:
-            return False
+        if self.statuses is not None:
+            wanted = {status.lower() for status in self.statuses}
+            if str(item.get("status")).lower() not in wanted:
+                return False
         if self.name is not None and not self.name.search(str(item.get("displayName") or "")):
             return False
         if self.email is not None and not self.email.search(str(item.get("email") or "")):
