@@ -8,7 +8,6 @@ had to stop, 2 usage, 3 authentication or authorization (a 403 names the permiss
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shlex
 import sys
@@ -27,7 +26,7 @@ from batch.listing.filters import (
     parse_statuses,
     parse_when,
 )
-from batch.listing.targets import OPS, ROLES, ListKind
+from batch.listing.kinds import OPS, ROLES, ListKind
 
 if TYPE_CHECKING:
     from batch.listing.progress import Tally
@@ -248,6 +247,8 @@ async def _list(
 
 def handle(args: argparse.Namespace) -> int:
     """List, filter, print or write the manifest; the exit code says whether it all worked."""
+    import asyncio  # noqa: PLC0415 - start-up: `--help` never needs the event loop
+
     from batch.diagnostics import configure_diagnostics  # noqa: PLC0415
     from batch.listing.progress import Tally  # noqa: PLC0415
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from batch.listing.filters import graph_time
-from batch.listing.targets import ListKind
+from batch.listing.kinds import ListKind
 from batch.operations import EventType
 
 LABELS = ("x-display-name", "x-start", "x-status")

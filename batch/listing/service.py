@@ -20,11 +20,12 @@ from batch.auth.token_holder import TokenHolder
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacer
 from batch.listing.filters import ItemFilter, start_of
+from batch.listing.kinds import ListKind
 from batch.listing.pages import collection_items
 from batch.listing.progress import LiveProgress
 from batch.listing.rows import Listed
 from batch.listing.sinks import Sink
-from batch.listing.targets import Collection, ListKind
+from batch.listing.targets import Collection
 from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
 from batch.run.settings import GraphSettings
 

@@ -20,8 +20,8 @@ from typing import Protocol, TextIO
 import yaml
 
 from batch.errors import GraphBatchError, UsageError
+from batch.listing.kinds import ListKind
 from batch.listing.rows import SHOWN, Listed, manifest_columns, manifest_row
-from batch.listing.targets import ListKind
 
 MANIFEST_SUFFIXES = (".csv", ".yaml", ".yml")
 

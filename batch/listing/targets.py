@@ -9,26 +9,9 @@ permission `VirtualEvent.Read.Chat` and Graph refuses delegated tokens for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from batch.listing.kinds import ListKind
 from batch.operations import EventType, event_path, segment
-
-
-class ListKind(StrEnum):
-    """What `graph-batch list` lists."""
-
-    EVENTS = "events"
-    SESSIONS = "sessions"
-    REGISTRATIONS = "registrations"
-
-
-OPS: dict[ListKind, tuple[str, ...]] = {
-    ListKind.EVENTS: ("cancel",),
-    ListKind.SESSIONS: ("get-session",),
-    ListKind.REGISTRATIONS: ("cancel-registration", "remove-session"),
-}
-"""The manifest operations a listing can write, per kind."""
-ROLES = ("organizer", "coOrganizer")
 
 _APP_POLICY = "with an application access policy"
 PERMISSIONS: dict[str, str] = {
