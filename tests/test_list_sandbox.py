@@ -399,3 +399,12 @@ async def test_a_refused_token_exits_3(
     result = await _list(capsys, sandbox, "events")
     assert result.code == 3
     assert "refused" in result.err
+
+
+async def test_o_means_the_output_format(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-o json` (as on every command) prints JSON; it never names a file."""
+    result = await _list(capsys, sandbox, "events", "-o", "json", "--type", "townhall")
+    assert result.code == 0, result.err
+    assert {item["id"] for item in json.loads(result.out)} == {"t1@t", "t3@t"}

@@ -129,7 +129,12 @@ def _kind_parser(
     )
     out = parser.add_argument_group("output")
     out.add_argument(
-        "--format", choices=("table", "csv", "json"), help="(table on a terminal, else csv)"
+        "--format",
+        "-o",
+        "--output",
+        dest="format",
+        choices=("table", "csv", "json"),
+        help="output format (table on a terminal, else csv); -o never names a file",
     )
     out.add_argument("--op", choices=OPS[kind], help="write a manifest applying OP to each match")
     out.add_argument("--out", type=Path, metavar="FILE", help="the manifest: .csv, .yaml or .yml")
