@@ -16,8 +16,12 @@ from batch.listing.filters import (
     parse_statuses,
     parse_when,
 )
+from batch.listing.kinds import ListKind
 from batch.listing.pages import PageFailedError, next_url
 from batch.listing.progress import LiveProgress, Tally
+from batch.listing.rows import Listed
+from batch.listing.sinks import TableSink
+from batch.operations import EventType
 from tests.run_helpers import FakeTerminal
 
 NOON = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
@@ -137,3 +141,15 @@ def test_offset_of_a_plain_string_is_kept() -> None:
     """A start with an offset compares in absolute time."""
     later = ItemFilter(starts_after=datetime(2027, 1, 15, 11, 0, tzinfo=timezone(timedelta(0))))
     assert later.matches({"startDateTime": "2027-01-15T11:30:00+01:00"}) is False
+
+
+def test_table_shows_names_literally_and_ids_whole() -> None:
+    """Brackets in a name are not rich markup, and ids are never cut."""
+    long_id = "e" * 90 + "@72f988bf-86f1-41af-91ab-2d7cd011db47"
+    item = {"id": long_id, "displayName": "[bold]Internal[/bold] kickoff", "status": "draft"}
+    stream = io.StringIO()
+    sink = TableSink(stream, ListKind.EVENTS)
+    sink.add(Listed(ListKind.EVENTS, EventType.WEBINAR, item))
+    sink.close(ok=True)
+    assert "[bold]Internal[/bold] kickoff" in stream.getvalue()
+    assert long_id in stream.getvalue()

@@ -97,7 +97,11 @@ class TableSink:
             table.add_column(column, overflow="fold" if column.endswith("_id") else "ellipsis")
         for row in self._rows:
             table.add_row(*row.values())
-        Console(file=self._stream).print(table)
+        # Markup off: a display name like "[Internal] kickoff" is data, not a style tag. Off a
+        # terminal the console is wide, so a table in a file keeps one line per row.
+        width = None if self._stream.isatty() else 400
+        console = Console(file=self._stream, width=width, markup=False, emoji=False)
+        console.print(table, highlight=False)
 
 
 class Both:
