@@ -7,7 +7,8 @@ odd `Retry-After`s, HTML gateway pages, resets, slow answers). It counts, per ta
 change was really applied and whether a write arrived after a delivered success, so a test can
 tell "done once" from "done twice".
 
-It also lists the signed-in user's events (`getByUserRole`) in pages whose next-page link comes
+It also lists the signed-in user's events (`getByUserRole`) and an event's registrations (any
+token: this stand-in checks no permissions) in pages whose next-page link comes
 in another shape than our sandbox's (`$skip` or a hex `$skiptoken`, absolute or root-relative,
 or on another host), with times as plain strings (Microsoft's examples) rather than objects.
 """
@@ -152,7 +153,7 @@ class StandIn:
         if event is None or f"{event.kind}s" != collection:
             return self._not_found()
         if request.method == "GET":
-            return self._read(event_id, event, rest)
+            return self._read(request, event_id, event, rest)
         return await self._write(request, event_id, event, rest)
 
     def _throttle(self, method: str) -> None:
@@ -189,17 +190,23 @@ class StandIn:
         return _error(404, style, "The requested resource does not exist.")
 
     def _my_events(self, request: web.Request, collection: str, role: str) -> web.Response:
-        """One page of the events where the caller has `role`, and a link to the next."""
+        """The events where the caller has `role`, in pages."""
         chosen = sorted(
             (event_id, event)
             for event_id, event in self.events.items()
             if f"{event.kind}s" == collection and role in event.roles
         )
+        return self._paged(request, [_event_body(event_id, event) for event_id, event in chosen])
+
+    def _paged(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+        """One page of `items` and, unless it is the last, a link to the next."""
         skip = int(request.query.get("$skip") or int(request.query.get("$skiptoken") or "0", 16))
         size = self.quirks.page_size
-        value = [_event_body(event_id, event) for event_id, event in chosen[skip : skip + size]]
-        body: dict[str, Any] = {"@odata.context": "https://x/$metadata#events", "value": value}
-        if skip + size < len(chosen):
+        body: dict[str, Any] = {
+            "@odata.context": "https://x/$metadata#items",
+            "value": items[skip : skip + size],
+        }
+        if skip + size < len(items):
             query = (
                 f"$skip={skip + size}"
                 if self.quirks.next_link == "absolute-skip"
@@ -230,13 +237,20 @@ class StandIn:
             raise _Reply(self._not_found())
         return key, found, tail
 
-    def _read(self, event_id: str, event: Event, rest: list[str]) -> web.Response:
+    def _read(
+        self, request: web.Request, event_id: str, event: Event, rest: list[str]
+    ) -> web.Response:
         if not rest:
             return _json(200, _event_body(event_id, event))
+        if rest == ["registrations"]:
+            return self._paged(request, _registrations_body(event))
         if rest[0] == "sessions" and len(rest) == 2:
             if rest[1] not in event.sessions:
                 return self._not_found()
             return _json(200, self._session_body(rest[1], event.sessions[rest[1]]))
+        return self._read_registration(event, rest)
+
+    def _read_registration(self, event: Event, rest: list[str]) -> web.Response:
         registration_id, registration, tail = self._registration(event, rest)
         if not tail:
             body = {"id": registration_id, "email": registration.email}
@@ -357,6 +371,19 @@ def _event_body(event_id: str, event: Event) -> dict[str, Any]:
         "endDateTime": None,
         "settings": {"isAttendeeEmailNotificationEnabled": False},
     }
+
+
+def _registrations_body(event: Event) -> list[dict[str, Any]]:
+    """An event's registrations, as the list-registrations example shows them."""
+    return [
+        {
+            "id": registration_id,
+            "email": registration.email,
+            "status": registration.status,
+            "registrationDateTime": "2026-11-02T08:00:00Z",
+        }
+        for registration_id, registration in sorted(event.registrations.items())
+    ]
 
 
 def _json(status: int, body: object, headers: dict[str, str] | None = None) -> web.Response:

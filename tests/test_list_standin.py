@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.list_helpers import clean_env, cli, files_in, run_manifest
-from tests.standin import Event, Quirks, StandIn
+from tests.standin import Event, Quirks, Registration, StandIn
 
 __all__ = ["clean_env"]
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -120,3 +120,40 @@ async def test_next_link_to_another_host_is_not_followed(
     assert "only ever sent to --base-url" in result.err
     assert seen == []
     assert files_in(tmp_path) == []
+
+
+async def test_registrations_listed_then_canceled(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Registrations over several pages, filtered by status and email, become a
+    cancel-registration job that cancels exactly those registrations."""
+    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", TOKEN)
+    out = tmp_path / "registrations.yaml"
+    async with _serve(Quirks(page_size=2, next_link="absolute-skip")) as (standin, url):
+        event = standin.events["w2+plus@x"]
+        for n in range(5):
+            status = "waitlisted" if n == 3 else "registered"
+            event.registrations[f"r{n}+'x'"] = Registration(f"p{n}@{'ab'[n % 2]}.example", status)
+        listed = await cli(
+            capsys,
+            "list",
+            "registrations",
+            "--event-id",
+            "w2+plus@x",
+            "--status",
+            "registered",
+            "--email",
+            "@A\\.EXAMPLE$",
+            "--op",
+            "cancel-registration",
+            "--out",
+            str(out),
+            "--base-url",
+            url,
+        )
+        assert listed.code == 0, listed.err
+        assert "3 pages, 5 items, 3 matched" in listed.err
+        run = await run_manifest(capsys, out, url, tmp_path / "audit.jsonl")
+        assert run.code == 0, run.err
+    canceled = {ident for ident, reg in event.registrations.items() if reg.status == "canceled"}
+    assert canceled == {"r0+'x'", "r2+'x'", "r4+'x'"}
