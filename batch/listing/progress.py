@@ -20,8 +20,14 @@ class Tally:
     """Items without a readable `startDateTime` while a time filter was given (not matched)."""
 
     def line(self) -> str:
-        """`3 pages, 250 items, 12 matched`."""
-        return f"{self.pages} pages, {self.items} items, {self.matched} matched"
+        """`3 pages, 1,250 items, 12 matched`."""
+        return (
+            f"{_count(self.pages, 'page')}, {_count(self.items, 'item')}, {self.matched:,} matched"
+        )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass
