@@ -43,7 +43,7 @@ REGISTRATIONS = (
     Registration(id="r5", email="E@Fabrikam.com", sessions=(S1, S3)),
 )
 WORLD = World(
-    tokens=(TokenSpec(name="me", upn=ME), TokenSpec(name="daemon", app_only=True)),
+    tokens=(TokenSpec(name="me", upn=ME), TokenSpec(name="daemon", app_only=True, app_grant="rsc")),
     users=(User(id="u-me", upn=ME), User(id="u-megan", upn=MEGAN)),
     webinars=(
         _event(

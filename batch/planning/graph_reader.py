@@ -50,7 +50,7 @@ class GraphReader:
             async for attempt in retrying:
                 with attempt:
                     last = await self._attempt(path)
-                    signal = retry_signal(last, self._policy) or _unreadable(last)
+                    signal = retry_signal(last, self._policy)
                     if signal is not None:
                         raise signal
         except Retryable:
@@ -77,13 +77,6 @@ class GraphReader:
                 return exc
             pace(self._pacer, answer, self._policy)
             return answer
-
-
-def _unreadable(answer: Answer) -> Retryable | None:
-    # A success whose JSON is not an object is as unreadable as broken JSON: try again.
-    if isinstance(answer, GraphResponse) and answer.ok and _not_object(answer):
-        return Retryable(f"HTTP {answer.status} body is not a JSON object")
-    return None
 
 
 def _not_object(answer: GraphResponse) -> bool:

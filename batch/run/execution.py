@@ -23,11 +23,11 @@ from batch.errors import AuthError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
 from batch.http.retry_policy import RetryPolicy
-from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
-from batch.jobctl.lock import JobLock, lock_path_for
+from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import Entry, Validation, iter_entries
 from batch.run.console import Console
 from batch.run.executor import Executor, Traffic
+from batch.run.job_files import open_run_files
 from batch.run.preflight import preflight
 from batch.run.progress import Progress
 from batch.run.selection import Selection, Survey
@@ -42,6 +42,8 @@ class Job:
 
     manifest: str
     manifest_path: str
+    state_dir: Path | None
+    """Where the job's lock lives; None when `--lock-file` names it (see `lock_place`)."""
     validation: Validation
     settings: RunSettings
     selection: Selection
@@ -79,24 +81,14 @@ async def execute(
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:
-            if settings.audit_log or settings.lock_file:
-                # A default audit log is unique per run, so a lock beside it would guard nothing.
-                lock = stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
-                if lock.stale is not None:
-                    print(
-                        f"graph-batch: took over the stale lock {lock.path} left by "
-                        f"{lock.stale.describe()} (that run died without releasing it)",
-                        file=console.err,
-                    )
-            audit = stack.enter_context(AuditWriter(audit_path))
-            failures = None
-            if settings.failures_csv is not None:
-                columns = job.validation.columns
-                if job.validation.format != "csv":
-                    columns = yaml_columns([dict.fromkeys(columns, "")])
-                failures = stack.enter_context(FailuresCsvWriter(settings.failures_csv, columns))
-            audit.write(
-                RunStarted(
+            files = open_run_files(
+                stack,
+                settings=settings,
+                validation=job.validation,
+                state_dir=job.state_dir,
+                token=token,
+                audit_path=audit_path,
+                started=RunStarted(
                     run_id=run_id,
                     tool_version=__version__,
                     manifest=job.manifest_path,
@@ -105,8 +97,10 @@ async def execute(
                     base_url=settings.base_url,
                     operation_count=job.survey.rows,
                     resumed=settings.resume,
-                )
+                ),
+                err=console.err,
             )
+            audit, failures = files.audit, files.failures
             started = clock.now()
             totals, traffic = await _run(
                 job,

@@ -16,6 +16,11 @@ from batch.operations import RequestClass
 from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit
 
 RetryAfterFormat = Literal["seconds", "fractional", "http-date"]
+PermissionMode = Literal["published", "permissive"]
+"""`published`: Microsoft's newest permission tables; `permissive`: the older, kinder sandbox."""
+Shapes = Literal["schema", "example"]
+"""`schema`: answers as the metadata describes them; `example`: as the pages' examples show them
+(get-session wrapped in `{"value": {...}}`, times as plain strings)."""
 FAULT_KINDS: dict[str, str] = {
     "500": "status_500",
     "503": "status_503",
@@ -121,6 +126,8 @@ class SandboxConfig(BaseModel):
     latency_ms: float = Field(default=0.0, ge=0, description="added to every API request")
     latency_jitter_ms: float = Field(default=0.0, ge=0)
     max_batch_items: int = Field(default=20, ge=1)
+    permissions: PermissionMode = "published"
+    shapes: Shapes = "schema"
     page_size: int = Field(
         default=100, ge=1, description="items per page of a list; more are behind @odata.nextLink"
     )

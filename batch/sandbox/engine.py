@@ -17,6 +17,7 @@ from batch.sandbox.answers import Answer
 from batch.sandbox.config import STATUS_FAULTS, Clock, SandboxConfig, SystemClock
 from batch.sandbox.faults import FaultPicker
 from batch.sandbox.paging import PageRequest
+from batch.sandbox.permissions import allowed, caller_kind, refusal_message
 from batch.sandbox.resources import HANDLERS, Call
 from batch.sandbox.routing import BadKeyError, Route, UnknownSegmentError, match, request_class
 from batch.sandbox.stats import Recorder
@@ -181,7 +182,19 @@ class Engine:
                 {"Allow": route.resource.method},
             )
         throttled = self._throttle(klass)
-        return (route, caller) if throttled is None else throttled
+        if throttled is not None:
+            return throttled
+        refused = self._refusal(route, caller)
+        return (route, caller) if refused is None else refused
+
+    def _refusal(self, route: Route, caller: TokenRecord) -> Answer | None:
+        """The 403 the permission table gives this caller for this route, or None."""
+        event = self.tenant.events.get((route.collection, route.event_id))
+        kind = caller_kind(caller, None if event is None else event.spec)
+        mode = self.config.permissions
+        if kind is None or allowed(mode, route.resource, kind):
+            return None
+        return Answer.error(403, "Forbidden", refusal_message(route.resource, kind, mode))
 
     def envelope_fault(self) -> str | None:
         """The fault for a `$batch` envelope (class-restricted faults never hit envelopes)."""

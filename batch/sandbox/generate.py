@@ -165,10 +165,7 @@ class _Generator:
         )
         return World(
             tenant_id=TENANT,
-            tokens=(
-                TokenSpec(name="organizer", upn=ORGANIZER),
-                TokenSpec(name="daemon", app_only=True),
-            ),
+            tokens=(TokenSpec(name="organizer", upn=ORGANIZER),),
             users=users,
             webinars=tuple(e for kind, e in events if kind == "webinar"),
             townhalls=tuple(e for kind, e in events if kind == "townhall"),
