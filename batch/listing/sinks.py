@@ -13,13 +13,13 @@ import contextlib
 import csv
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Protocol, TextIO
 
 import yaml
 
 from batch.errors import GraphBatchError, UsageError
+from batch.files.private import describe, private_temp
 from batch.listing.kinds import ListKind
 from batch.listing.rows import SHOWN, Listed, manifest_columns, manifest_row
 
@@ -139,18 +139,17 @@ class ManifestSink:
         """Check the path and open the temporary file; UsageError (nothing sent) when unusable."""
         if path.suffix.lower() not in MANIFEST_SUFFIXES:
             raise UsageError(f"--out {path}: a manifest ends in .csv, .yaml or .yml")
-        if path.exists() and not force:
+        if os.path.lexists(path) and not force:
             raise UsageError(f"--out {path} exists; pass --force to replace it")
         self.path = path
         self.count = 0
         self._op, self._session_id, self._force = op, session_id, force
         self._yaml = path.suffix.lower() != ".csv"
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            # 0600, beside the target: registration emails are personal data.
+            fd, self._temp = private_temp(path)
         except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-        self._temp = Path(name)
-        # Mode 0600 (mkstemp's): registration emails are personal data.
+            raise UsageError(f"cannot write {path}: {describe(exc)}") from exc
         self._stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
         columns = manifest_columns(kind, session_id)
         self._csv = csv.DictWriter(self._stream, fieldnames=list(columns), lineterminator="\n")
@@ -173,11 +172,16 @@ class ManifestSink:
     def close(self, *, ok: bool) -> None:
         """Move the file into place when the listing finished and matched something."""
         try:
-            self._stream.close()
+            try:
+                if ok and self.count:
+                    self._stream.flush()
+                    os.fsync(self._stream.fileno())
+            finally:
+                self._stream.close()
             if ok and self.count:
                 self._place()
         except OSError as exc:
-            raise GraphBatchError(f"cannot write {self.path}: {exc.strerror}") from exc
+            raise GraphBatchError(f"cannot write {self.path}: {describe(exc)}") from exc
         finally:
             with contextlib.suppress(OSError):
                 self._temp.unlink()
