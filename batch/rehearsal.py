@@ -82,6 +82,14 @@ class RemoteSandbox:
         with urllib.request.urlopen(self.base_url + path, timeout=30) as answer:  # noqa: S310
             return json.load(answer)
 
+    def set_limits(self, **limits: str) -> None:
+        """Change the enforced limits mid-run, e.g. `set_limits(write_limit="50/5s")`."""
+        request = urllib.request.Request(  # noqa: S310 - the loopback URL we started.
+            self.base_url + "/_sandbox/limits", data=json.dumps(limits).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+            pass
+
     def stats(self) -> Stats:
         """The sandbox's counters."""
         return Stats.model_validate(self._get("/_sandbox/stats"))

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch.operations import CancelRegistration, GetSession, RemoveSession, segment
+from batch.operations import (
+    DOT_SEGMENTS,
+    CancelRegistration,
+    GetSession,
+    RemoveSession,
+    segment,
+)
 from batch.sandbox.routing import (
     BadKeyError,
     RegistrationKey,
@@ -19,7 +25,7 @@ from batch.sandbox.routing import (
 
 ID_TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
-)
+).filter(lambda text: text.strip() not in DOT_SEGMENTS)
 
 
 @pytest.mark.parametrize(

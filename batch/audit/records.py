@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Outcome(StrEnum):
@@ -100,6 +100,8 @@ class RunFinished(_Record):
     exit_code: int
     throttled: int = 0
     interrupted: bool = False
+    settled_rate: dict[str, float] = Field(default_factory=dict)
+    """Requests per second each class's pacer had learned by the end (schema 2)."""
 
 
 AuditRecord = RunStarted | OpAttempt | OpFinished | RunFinished

@@ -68,14 +68,14 @@ class GraphReader:
         return answer
 
     async def _send(self, path: str, token: str) -> Answer:
-        async with self._pacer.slot():
+        async with self._pacer.slot() as slot:
             try:
                 answer = await self._client.send(
                     "GET", path, token=token, client_request_id=str(uuid.uuid4())
                 )
             except TransportError as exc:
                 return exc
-            pace(self._pacer, answer, self._policy)
+            pace(slot, answer, self._policy)
             return answer
 
 

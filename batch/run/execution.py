@@ -123,6 +123,7 @@ async def execute(
                     exit_code=int(code),
                     throttled=traffic.throttled,
                     interrupted=totals.stop_reason is StopReason.INTERRUPTED,
+                    settled_rate=traffic.settled_rate,
                 )
             )
     finally:
@@ -152,6 +153,7 @@ async def _run(
 ) -> tuple[RunTotals, Traffic]:
     settings = job.settings
     deadline_at = clock.now() + (settings.deadline or float("inf"))
+    pacers = Pacers(settings.write_limit, settings.read_limit, clock)
     async with GraphClient(
         settings.base_url,
         settings.api_version,
@@ -162,7 +164,7 @@ async def _run(
             run_id=run_id,
             client=client,
             tokens=TokenHolder(source),
-            pacers=Pacers(settings.write_limit, settings.read_limit, clock),
+            pacers=pacers,
             policy=policy,
             clock=clock,
             audit=audit,
@@ -174,6 +176,7 @@ async def _run(
             live=console.live,
             clock=clock,
             throttled=lambda: executor.traffic.throttled,
+            paced_seconds=_paced_seconds(pacers, job.survey),
             as_json=job.settings.log_format == "json",
         )
         runner = Runner(
@@ -200,7 +203,19 @@ async def _run(
             if reporter is not None:
                 reporter.cancel()
                 await asyncio.gather(reporter, return_exceptions=True)
+    executor.traffic.settled_rate = pacers.settled()
     return totals, executor.traffic
+
+
+def _paced_seconds(pacers: Pacers, survey: Survey) -> Callable[[int], float]:
+    """Seconds the learned rates need for `left` rows, in the run's mix of writes and reads."""
+    share = survey.writes / survey.rows if survey.rows else 0.0
+
+    def seconds(left: int) -> float:
+        writes = round(left * share)
+        return pacers.seconds_for(writes, left - writes)
+
+    return seconds
 
 
 def _report(

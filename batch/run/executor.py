@@ -51,6 +51,8 @@ class Traffic:
     requests: int = 0
     throttled: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
+    settled_rate: dict[str, float] = field(default_factory=dict)
+    """Learned requests per second per class, once the run is over."""
 
 
 @dataclass
@@ -259,7 +261,7 @@ class Executor:
         self, request: _Request, history: list[AttemptResult], waited: float, token: str
     ) -> Answer:
         answer: Answer
-        async with self._pacers[request.request_class].slot():
+        async with self._pacers[request.request_class].slot() as slot:
             if request.state is not None:
                 request.state.sent = True
             started = self._clock.now()
@@ -273,7 +275,7 @@ class Executor:
             except TransportError as exc:
                 answer = exc
             else:
-                pace(self._pacers[request.request_class], answer, self._policy)
+                pace(slot, answer, self._policy)
                 answer = _checked(request, answer)
         if request.state is not None:
             request.state.last = answer  # A token refusal escapes; the row keeps its answer.

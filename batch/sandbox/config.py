@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from batch.operations import RequestClass
-from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit
+from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, RateLimit
 
 RetryAfterFormat = Literal["seconds", "fractional", "http-date"]
 PermissionMode = Literal["published", "permissive"]
@@ -131,3 +131,17 @@ class SandboxConfig(BaseModel):
     page_size: int = Field(
         default=100, ge=1, description="items per page of a list; more are behind @odata.nextLink"
     )
+
+
+class LimitsChange(BaseModel):
+    """The body of `POST /_sandbox/limits`: the limits to enforce from now on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    write_limit: Limit | None = None
+    read_limit: Limit | None = None
+
+    def by_class(self) -> dict[RequestClass, RateLimit]:
+        """The limits given, by request class."""
+        given = {RequestClass.WRITE: self.write_limit, RequestClass.READ: self.read_limit}
+        return {klass: limit for klass, limit in given.items() if limit is not None}

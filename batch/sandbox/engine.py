@@ -25,6 +25,7 @@ from batch.sandbox.tenant import Tenant
 from batch.sandbox.throttle import SlidingWindow, format_retry_after
 from batch.sandbox.tokens import Refusal, TokenRecord, TokenRegistry, cae_claims
 from batch.sandbox.world import TokenSpec, World
+from batch.settings import RateLimit
 
 AUTHORIZATION_URI = "https://login.microsoftonline.com/common/oauth2/authorize"
 GRAPH_CLIENT_ID = "00000003-0000-0000-c000-000000000000"
@@ -89,6 +90,14 @@ class Engine:
     def reset_stats(self) -> None:
         """Zero the counters; requests in flight stay counted in `in_flight`."""
         self.recorder = Recorder(in_flight=self.recorder.in_flight)
+
+    def limits(self) -> dict[str, str]:
+        """The limits being enforced now, as `N/Ts` per class."""
+        return {f"{klass.value}_limit": str(w.limit) for klass, w in self._windows.items()}
+
+    def set_limit(self, klass: RequestClass, limit: RateLimit) -> None:
+        """Enforce `limit` from now on; requests already counted stay in the window."""
+        self._windows[klass].limit = limit
 
     def authenticate(self, authorization: str | None) -> TokenRecord | Answer:
         """The caller's token, or the 401 Graph gives for a missing, unknown or expired one."""
