@@ -1,5 +1,5 @@
-"""`make demo`: find the targets with `graph-batch list`, then `graph-batch run --yes` the
-manifest it wrote, against the in-process sandbox.
+"""`graph-batch demo`: find the targets with `graph-batch list`, then `graph-batch run --yes`
+the manifest it wrote, against the in-process sandbox.
 
 The sandbox gets a generated world (events of several organizers, co-organizers, drafts and
 canceled ones, over four months), pages of 10 so listing follows `@odata.nextLink`, limits
@@ -27,7 +27,6 @@ OPERATIONS = 300
 WRITE_LIMIT = "20/2s"
 READ_LIMIT = "200/2s"
 CUTOFF = "2027-03-01"
-OUT = Path("out/demo")
 LIST_FLAGS = ("--status", "published", "--starts-before", CUTOFF)
 
 
@@ -51,11 +50,12 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
     }
 
 
-def main() -> int:
-    """Run the demo; returns 0 when the listing, the run and the verification all pass."""
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out: Path) -> int:
+    """Run the demo, writing into `out`; returns 0 when the listing, the run and the
+    verification all pass."""
+    out.mkdir(parents=True, exist_ok=True)
     world, _ = generate_world(OPERATIONS, seed=7)
-    job, audit = OUT / "demo.yaml", OUT / "demo-audit.jsonl"
+    job, audit = out / "demo.yaml", out / "demo-audit.jsonl"
     audit.unlink(missing_ok=True)
     config = SandboxConfig.model_validate(
         {
@@ -114,7 +114,3 @@ def main() -> int:
     )
     print("\nDemo " + ("passed." if ok else "FAILED."))
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -52,9 +52,9 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _graph_id(text: str) -> str:
-    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415 - only when used
+    from pydantic import TypeAdapter, ValidationError
 
-    from batch.operations import GraphId  # noqa: PLC0415
+    from batch.operations import GraphId
 
     try:
         return TypeAdapter(GraphId).validate_python(text)
@@ -160,7 +160,7 @@ def _event_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _usage(args: argparse.Namespace) -> None:
     """Flag combinations argparse cannot check; UsageError (exit 2) before anything is sent."""
-    from batch.errors import UsageError  # noqa: PLC0415
+    from batch.errors import UsageError
 
     if (args.op is None) != (args.out is None):
         raise UsageError("--op needs --out FILE" if args.out is None else "--out needs --op OP")
@@ -174,9 +174,9 @@ def _usage(args: argparse.Namespace) -> None:
 
 
 def _request(args: argparse.Namespace, kind: ListKind) -> ListRequest:
-    from batch.listing.service import ListRequest  # noqa: PLC0415
-    from batch.listing.targets import event_collection, event_collections  # noqa: PLC0415
-    from batch.operations import EventType  # noqa: PLC0415
+    from batch.listing.service import ListRequest
+    from batch.listing.targets import event_collection, event_collections
+    from batch.operations import EventType
 
     keep = ItemFilter(
         statuses=args.status if kind is not ListKind.SESSIONS else None,
@@ -192,10 +192,10 @@ def _request(args: argparse.Namespace, kind: ListKind) -> ListRequest:
 
 
 def _settings(args: argparse.Namespace) -> ListSettings:
-    from batch.auth.clouds import graph_base_url_for  # noqa: PLC0415
-    from batch.cli.auth_args import resolve_cloud  # noqa: PLC0415
-    from batch.listing.service import ListSettings  # noqa: PLC0415
-    from batch.run.settings import resolve_model  # noqa: PLC0415
+    from batch.auth.clouds import graph_base_url_for
+    from batch.cli.auth_args import resolve_cloud
+    from batch.listing.service import ListSettings
+    from batch.run.settings import resolve_model
 
     names = ("base_url", "api_version", "read_limit", "request_timeout", "max_attempts")
     cli = {name: getattr(args, name) for name in (*names, "log_format")}
@@ -206,7 +206,7 @@ def _settings(args: argparse.Namespace) -> ListSettings:
 
 
 def _printed(chosen: str | None, kind: ListKind) -> Sink:
-    from batch.listing.sinks import CsvSink, JsonSink, TableSink  # noqa: PLC0415
+    from batch.listing.sinks import CsvSink, JsonSink, TableSink
 
     printed_as = chosen or ("table" if sys.stdout.isatty() else "csv")
     if printed_as == "json":
@@ -216,7 +216,7 @@ def _printed(chosen: str | None, kind: ListKind) -> Sink:
 
 def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink | None]:
     """Where matches go; the manifest first, so a refused --out prints nothing at all."""
-    from batch.listing.sinks import Both, ManifestSink  # noqa: PLC0415
+    from batch.listing.sinks import Both, ManifestSink
 
     if args.out is None:
         return _printed(args.format, kind), None
@@ -238,9 +238,9 @@ def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink
 async def _list(
     args: argparse.Namespace, request: ListRequest, settings: ListSettings, sink: Sink, tally: Tally
 ) -> None:
-    from batch.cli.auth_args import token_source_from_args  # noqa: PLC0415
-    from batch.listing.progress import LiveProgress  # noqa: PLC0415
-    from batch.listing.service import list_items  # noqa: PLC0415
+    from batch.cli.auth_args import token_source_from_args
+    from batch.listing.progress import LiveProgress
+    from batch.listing.service import list_items
 
     tokens = token_source_from_args(args)
     try:
@@ -252,10 +252,10 @@ async def _list(
 
 def handle(args: argparse.Namespace) -> int:
     """List, filter, print or write the manifest; the exit code says whether it all worked."""
-    import asyncio  # noqa: PLC0415 - start-up: `--help` never needs the event loop
+    import asyncio
 
-    from batch.diagnostics import configure_diagnostics  # noqa: PLC0415
-    from batch.listing.progress import Tally  # noqa: PLC0415
+    from batch.diagnostics import configure_diagnostics
+    from batch.listing.progress import Tally
 
     configure_diagnostics(os.environ)
     kind = ListKind(args.kind)
