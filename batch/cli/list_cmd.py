@@ -194,8 +194,8 @@ def _request(args: argparse.Namespace, kind: ListKind) -> ListRequest:
 def _settings(args: argparse.Namespace) -> ListSettings:
     from batch.auth.clouds import graph_base_url_for
     from batch.cli.auth_args import resolve_cloud
+    from batch.graph_settings import resolve_model
     from batch.listing.service import ListSettings
-    from batch.run.settings import resolve_model
 
     names = ("base_url", "api_version", "read_limit", "request_timeout", "max_attempts")
     cli = {name: getattr(args, name) for name in (*names, "log_format")}

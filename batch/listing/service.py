@@ -17,6 +17,7 @@ from pydantic import Field
 from batch.auth.base import TokenSource
 from batch.auth.factory import token_refused_error
 from batch.auth.token_holder import TokenHolder
+from batch.graph_settings import GraphSettings
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacer
 from batch.listing.filters import ItemFilter, start_of
@@ -27,7 +28,6 @@ from batch.listing.rows import Listed
 from batch.listing.sinks import Sink
 from batch.listing.targets import Collection
 from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
-from batch.run.settings import GraphSettings
 
 
 class ListSettings(GraphSettings):
