@@ -40,9 +40,9 @@ class LiveProgress:
 
     def __enter__(self) -> LiveProgress:
         if self.stream.isatty():
-            from rich.console import Console  # noqa: PLC0415 - rich only on a terminal
+            from batch.display.terminal import console_for  # noqa: PLC0415 - rich on a terminal
 
-            self._status = Console(file=self.stream).status(self._text())
+            self._status = console_for(self.stream).status(self._text())
             self._status.start()
         return self
 

@@ -88,8 +88,9 @@ class TableSink:
 
     def close(self, *, ok: bool) -> None:
         """Print the table (what was listed, also after a failure)."""
-        from rich.console import Console  # noqa: PLC0415 - rich only when a table is shown
-        from rich.table import Table  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415 - rich only when a table is shown
+
+        from batch.display.terminal import show  # noqa: PLC0415
 
         table = Table(header_style="bold")
         for column in SHOWN[self._kind]:
@@ -97,11 +98,9 @@ class TableSink:
             table.add_column(column, overflow="fold" if column.endswith("_id") else "ellipsis")
         for row in self._rows:
             table.add_row(*row.values())
-        # Markup off: a display name like "[Internal] kickoff" is data, not a style tag. Off a
-        # terminal the console is wide, so a table in a file keeps one line per row.
-        width = None if self._stream.isatty() else 400
-        console = Console(file=self._stream, width=width, markup=False, emoji=False)
-        console.print(table, highlight=False)
+        # The one console policy: markup off (a display name like "[Internal] kickoff" is data),
+        # and wide off a terminal, so a table in a file keeps one line per row.
+        show(self._stream, table)
 
 
 class Both:
