@@ -1,18 +1,19 @@
 """Render an `AuditReport` for people (table) and for scripts (JSON).
 
 The JSON document has the same content as the table, every failed row included; its shape is
-part of the documented contract (see docs/operability.md).
+part of the documented contract (see docs/operability.md). Both pass `batch.safe_text`: secrets
+masked, control characters escaped (a server's message cannot clear the screen).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.summary import AuditReport, RunSummary
 from batch.durations import format_duration
+from batch.safe_text import for_terminal, json_text
 
 TABLE_FAILED_ROWS = 50
 """How many failed rows the table lists per run; the JSON lists them all."""
@@ -24,6 +25,7 @@ def target_text(target: Mapping[str, str]) -> str:
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    rows = [[for_terminal(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -40,7 +42,9 @@ def _run_table(run: RunSummary) -> list[str]:
     resumed = " (resumed)" if started and started.resumed else ""
     status = f"exit code {run.exit_code}" if run.finished else "did not finish (crashed or running)"
     lines = [
-        f"Run {run.run_id}{resumed}" + (f"  manifest {started.manifest}" if started else ""),
+        for_terminal(
+            f"Run {run.run_id}{resumed}" + (f"  manifest {started.manifest}" if started else "")
+        ),
         f"  {len(run.rows)} rows  elapsed {format_duration(run.elapsed)}  "
         f"throttled {run.throttled}  {status}",
         "",
@@ -120,4 +124,4 @@ def render_json(report: AuditReport) -> str:
         "truncated_tail": report.truncated_tail,
         "runs": [run_document(run) for run in report.runs],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document, indent=2) + "\n"

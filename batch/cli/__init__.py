@@ -25,6 +25,7 @@ from batch.cli import (
 )
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
+from batch.safe_text import for_terminal
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     validate_cmd,
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except GraphBatchError as exc:
-        print(f"graph-batch: {exc.message}", file=sys.stderr)
+        print(f"graph-batch: {for_terminal(exc.message)}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("graph-batch: interrupted", file=sys.stderr)

@@ -21,6 +21,7 @@ from batch.manifest import Validation, validate_manifest
 from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings, resolve_plan_settings
 from batch.planning.tally import PlanTally, render_summary
+from batch.safe_text import for_terminal
 from batch.settings import RateLimit
 
 
@@ -118,10 +119,16 @@ def handle(args: argparse.Namespace) -> int:
     settings = _settings(args, validation)
     configure_diagnostics(os.environ, settings.log_format)
     tally = asyncio.run(_plan(args, validation, settings))
-    print(render_summary(tally, settings.write_limit, validation.file))
+    print(
+        for_terminal(
+            render_summary(tally, settings.write_limit, validation.file), keep_newlines=True
+        )
+    )
     if args.out is not None:
         print(
-            f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "
-            f"--plan {args.out}"
+            for_terminal(
+                f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "
+                f"--plan {args.out}"
+            )
         )
     return int(ExitCode.FAILED if tally.needs_attention else ExitCode.OK)

@@ -5,6 +5,11 @@ columns plus every `x-` label), followed by `error_code` and `error_message`. Th
 loader ignores exactly those two columns, so the file feeds straight back into `run`; a file fed
 back keeps a single pair, replaced by the newest errors.
 
+Cells are written for spreadsheets (`batch.safe_text.csv_cell`): secrets masked, control
+characters in the error columns escaped, and a cell that would run as a formula prefixed with
+`'`. The manifest reader removes that one `'` again from files carrying the error columns, so
+the ids read back are the ids that failed.
+
 The file is written to a temporary name beside it and renamed into place when the run ends, so
 a reader never sees half a file. It is created only when at least one row failed; otherwise a
 file left by an earlier run is removed, so its presence always means "these rows failed last
@@ -24,6 +29,7 @@ from typing import TextIO
 
 from batch.errors import GraphBatchError, UsageError
 from batch.operations import FIELD_NAMES
+from batch.safe_text import csv_cell, escape_controls
 
 ERROR_COLUMNS: tuple[str, ...] = ("error_code", "error_message")
 """The columns added to each failed row; the manifest loader ignores them on input."""
@@ -76,8 +82,10 @@ class FailuresCsvWriter:
         if self._writer is None:
             raise RuntimeError("FailuresCsvWriter.add() outside its `with` block")
         row = {column: fields.get(column, "") for column in self.columns}
-        row.update(error_code=error_code, error_message=error_message)
-        self._writer.writerow(row)
+        row.update(
+            error_code=escape_controls(error_code), error_message=escape_controls(error_message)
+        )
+        self._writer.writerow({column: csv_cell(value) for column, value in row.items()})
         self.count += 1
 
     def __exit__(

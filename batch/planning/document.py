@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from batch.http.pacing import estimated_seconds
 from batch.planning.classify import PlanRow
 from batch.planning.tally import PlanTally
+from batch.safe_text import json_text
 from batch.settings import RateLimit
 
 PLAN_VERSION: Literal[1] = 1
@@ -74,7 +75,8 @@ class PlanWriter:
         """Append one row."""
         if self._file is None:
             raise RuntimeError("PlanWriter used outside `with`")
-        self._file.write(("" if self._rows == 0 else ",\n") + row.model_dump_json())
+        line = json_text(row.model_dump(mode="json"), separators=(",", ":"))
+        self._file.write(("" if self._rows == 0 else ",\n") + line)
         self._rows += 1
 
     def finish(self, tally: PlanTally, write_limit: RateLimit) -> None:

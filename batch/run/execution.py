@@ -34,6 +34,7 @@ from batch.run.selection import Selection, Survey
 from batch.run.settings import RunSettings
 from batch.run.summary import render_summary
 from batch.run.workers import Runner, RunTotals, StopReason
+from batch.safe_text import for_terminal
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def _report(
     console: Console,
 ) -> None:
     if totals.stop_message:
-        print(f"graph-batch: {totals.stop_message}", file=console.err)
+        print(f"graph-batch: {for_terminal(totals.stop_message)}", file=console.err)
     if totals.stop_reason is StopReason.INTERRUPTED:
         print("graph-batch: interrupted; rows not run are recorded as skipped", file=console.err)
     if settings.quiet and totals.exit_code == 0:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from batch.errors import UsageError
 from batch.jobctl.failures import FailuresCsvWriter, failure_columns, yaml_columns
 from batch.operations import FIELD_NAMES
+from batch.safe_text import csv_cell_read, escape_controls
 
 
 def read_back(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -80,22 +81,28 @@ safe_text = st.text(st.characters(exclude_categories=["Cs"]))
 def test_any_text_round_trips(
     tmp_path_factory: pytest.TempPathFactory, value: str, message: str
 ) -> None:
-    """Commas, quotes, newlines and unicode in any field come back unchanged."""
+    """Commas, quotes, newlines, formulas and unicode in a field come back as the reader reads
+    them; an error message comes back with its control characters escaped."""
     path = tmp_path_factory.mktemp("rt") / "failed.csv"
     with FailuresCsvWriter(path, ["op", "event_id"]) as out:
         out.add({"op": "cancel", "event_id": value}, "E", message)
     _, rows = read_back(path)
-    assert rows == [
-        {"op": "cancel", "event_id": value, "error_code": "E", "error_message": message}
+    assert [{name: csv_cell_read(cell) for name, cell in row.items()} for row in rows] == [
+        {
+            "op": "cancel",
+            "event_id": value,
+            "error_code": "E",
+            "error_message": escape_controls(message),
+        }
     ]
 
 
 def test_unencodable_message_does_not_stop_the_run(tmp_path: Path) -> None:
-    """A lone surrogate (from a JSON escape) is replaced, not raised."""
+    """A lone surrogate (from a JSON escape) is escaped, not raised."""
     path = tmp_path / "failed.csv"
     with FailuresCsvWriter(path, ["op"]) as out:
         out.add({"op": "cancel"}, "E", "bad \ud800 text")
-    assert read_back(path)[1][0]["error_message"] == "bad ? text"
+    assert read_back(path)[1][0]["error_message"] == "bad \\ud800 text"
 
 
 @pytest.mark.parametrize("stale", [True, False])
