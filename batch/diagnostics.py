@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
-
 from typing import Any
 
 import structlog

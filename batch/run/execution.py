@@ -190,6 +190,7 @@ async def _run(
             concurrency=settings.concurrency,
             planned_writes=job.survey.writes,
             skip_reason=job.selection.skip_reason,
+            read_back_first=job.selection.read_back_first,
             on_finished=_failure_recorder(failures),
             deadline=settings.deadline,
             progress=progress,
