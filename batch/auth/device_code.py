@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AuthenticationRecord, DeviceCodeCredential, TokenCachePersistenceOptions
 
 # azure-identity has no public "sign out": this is its own function locating (and on Linux
@@ -21,7 +20,7 @@ from azure.identity import AuthenticationRecord, DeviceCodeCredential, TokenCach
 from azure.identity._persistent_cache import _get_persistence
 
 from batch.auth.clouds import Cloud
-from batch.auth.credential_source import SyncCredential, one_line
+from batch.auth.credential_source import SIGN_IN_ERRORS, SyncCredential, sign_in_cause
 from batch.auth.login_state import LoginState, load_login, remove_login, save_login
 from batch.errors import AuthError
 
@@ -69,7 +68,7 @@ def _login_error(exc: Exception) -> AuthError:
             "desktop session); rerun with `graph-batch login --allow-unencrypted` to keep it in "
             "a file only your user can read"
         )
-    return AuthError(f"sign-in failed: {one_line(str(exc))}")
+    return AuthError(f"device-code sign-in failed: {sign_in_cause(exc)}")
 
 
 def cache_options(allow_unencrypted: bool) -> TokenCachePersistenceOptions:
@@ -99,7 +98,7 @@ def login(
     )
     try:
         record: AuthenticationRecord = credential.authenticate(scopes=[cloud.scope])
-    except (ClientAuthenticationError, ValueError) as exc:
+    except SIGN_IN_ERRORS as exc:
         raise _login_error(exc) from exc
     finally:
         credential.close()
