@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from batch.cli import main
 from batch.exit_codes import ExitCode
 from batch.run.workers import UNANSWERED_MESSAGE
 from tests.process_helpers import finish, finished_rows, read_records, start_cli, wait_for_records
@@ -70,14 +71,39 @@ async def _kill(process: Process) -> None:
     process.kill()
 
 
-STOPS: dict[str, tuple[Callable[[Process], Awaitable[None]], tuple[str, ...], int]] = {
-    # name: (how the run is stopped, extra flags, the first run's exit code)
-    "ctrl-c-twice": (lambda p: _signal_twice(p, signal.SIGINT), (), ExitCode.INTERRUPTED),
-    "sigterm-twice": (lambda p: _signal_twice(p, signal.SIGTERM), (), ExitCode.INTERRUPTED),
-    "sigterm-after-grace": (lambda p: _signal_once(p, signal.SIGTERM), (), ExitCode.INTERRUPTED),
-    "deadline": (_nothing, ("--deadline", "1"), ExitCode.FAILED),
-    "kill-9": (_kill, (), -signal.SIGKILL),
+Stop = tuple[Callable[[Process], Awaitable[None]], tuple[str, ...], int, ExitCode]
+STOPS: dict[str, Stop] = {
+    # name: (how the run is stopped, extra flags, its exit code, `report`'s exit code on it)
+    "ctrl-c-twice": (
+        lambda p: _signal_twice(p, signal.SIGINT),
+        (),
+        ExitCode.INTERRUPTED,
+        ExitCode.FAILED,
+    ),
+    "sigterm-twice": (
+        lambda p: _signal_twice(p, signal.SIGTERM),
+        (),
+        ExitCode.INTERRUPTED,
+        ExitCode.FAILED,
+    ),
+    "sigterm-after-grace": (
+        lambda p: _signal_once(p, signal.SIGTERM),
+        (),
+        ExitCode.INTERRUPTED,
+        ExitCode.FAILED,
+    ),
+    "deadline": (_nothing, ("--deadline", "1"), ExitCode.FAILED, ExitCode.FAILED),
+    "kill-9": (_kill, (), -signal.SIGKILL, ExitCode.UNFINISHED),
 }
+
+
+def _report_codes(audit: Path, capsys: pytest.CaptureFixture[str]) -> set[int]:
+    """`graph-batch report`'s exit codes on the log, in every format."""
+    codes = {main(["report", str(audit), "--format", form]) for form in ("table", "json", "junit")}
+    capsys.readouterr()
+    return codes
+
+
 SLOW = {"sigterm-after-grace", "deadline"}
 """Stops that wait out the 10 s grace in-flight rows get."""
 
@@ -86,10 +112,13 @@ SLOW = {"sigterm-after-grace", "deadline"}
     "stop",
     [pytest.param(name, marks=(pytest.mark.slow,) if name in SLOW else ()) for name in STOPS],
 )
-async def test_unanswered_write_is_read_back_not_resent(tmp_path: Path, stop: str) -> None:
+async def test_unanswered_write_is_read_back_not_resent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stop: str
+) -> None:
     """The first run logs the POST before it leaves; the resumed run reads ev1 back, finds it
-    canceled and records `already_done`: the server saw exactly one POST for ev1."""
-    how, flags, first_code = STOPS[stop]
+    canceled and records `already_done`: the server saw exactly one POST for ev1. `report`
+    fails a CI gate on the stopped run (5 when it never finished) and passes the resumed one."""
+    how, flags, first_code, report_code = STOPS[stop]
     manifest = tmp_path / "m.csv"
     manifest.write_text("op,event_id\ncancel,ev1\n", encoding="utf-8")
     audit = tmp_path / "audit.jsonl"
@@ -108,11 +137,13 @@ async def test_unanswered_write_is_read_back_not_resent(tmp_path: Path, stop: st
             (row,) = finished_rows(read_records(audit))
             assert (row["outcome"], row["attempts"]) == ("failed", 1)
             assert row["error_message"] == UNANSWERED_MESSAGE
+        assert _report_codes(audit, capsys) == {report_code}
 
         resumed = await finish(await start_cli(*args, "--resume", env=env))
         assert resumed.code == ExitCode.OK, resumed.err
         assert standin.records.writes[KEY] == 1
         assert standin.events["ev1"].status == "canceled"
+    assert _report_codes(audit, capsys) == {ExitCode.OK}
     records = read_records(audit)
     last = finished_rows(records)[-1]
     assert (last["outcome"], last["reason"]) == ("already_done", "verified")

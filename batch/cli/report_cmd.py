@@ -1,7 +1,8 @@
 """`graph-batch report AUDIT.jsonl`: summarize a run from its audit log (table, JSON or JUnit).
 
-Exit code 0 when the reported run(s) had no failed row, 1 when some failed, 2 when the file is
-unreadable, empty or not an audit log; CI can gate on it and publish the JUnit file.
+Exit code 0 when the reported run(s) finished with no failed row, 1 when rows failed or the run
+was cut short, 5 when a run never finished (crashed, killed, or still running), 2 when the file
+is unreadable, empty or not an audit log; CI can gate on it and publish the JUnit file.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="summarize a run from its audit log (table, JSON or JUnit XML)",
         description=(
             "Summarize the last run in an audit log: rows per outcome and per op, throttling, "
-            "elapsed time, exit code and the failed rows. Exits 0 when no row failed, 1 when "
-            "some did, 2 when the file is not a readable audit log."
+            "elapsed time, exit code and the failed rows. Exits 0 when the run finished with no "
+            "failed row, 1 when rows failed or the run was cut short, 5 when it never finished "
+            "(crashed, killed or still running), 2 when the file is not a readable audit log."
         ),
     )
     parser.add_argument("audit_log", type=Path, metavar="AUDIT.jsonl", help="the run's audit log")
@@ -52,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Load, render, write; the exit code says whether the reported run had failures."""
+    """Load, render, write; the exit code says whether the reported run finished cleanly."""
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
     if report.corrupt_lines:
         lines = ", ".join(map(str, report.corrupt_lines[:10]))
@@ -71,4 +73,11 @@ def handle(args: argparse.Namespace) -> int:
             args.output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write report to {args.output}: {exc.strerror}") from exc
+    if report.unfinished:
+        print(
+            f"graph-batch: run {', '.join(report.unfinished)} did not finish (crashed, killed or "
+            "still running): `graph-batch run --resume` with the same --audit-log completes it",
+            file=sys.stderr,
+        )
+        return int(ExitCode.UNFINISHED)
     return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch.audit.junit import render_junit, xml_safe
+from batch.exit_codes import ExitCode
 from batch.audit.records import AuditRecord, Outcome
 from batch.audit.report import TABLE_FAILED_ROWS
 from batch.audit.summary import AuditReport, RunSummary
@@ -125,7 +126,7 @@ def test_truncated_log_is_reported_with_a_warning(
     """A crash-truncated last line is skipped, named on stderr, and the rest still reported."""
     log = write_log(tmp_path / "a.jsonl", FIRST_RUN[:4], tail='{"event":"op.fin')
     code, out, err = run_cli(capsys, str(log), "--format", "json")
-    assert code == 1
+    assert code == ExitCode.UNFINISHED  # the run crashed: no run.finished
     assert json.loads(out)["runs"][0]["rows"] == 2
     assert "skipped 1 unreadable line(s)" in err
     assert "cut off mid-write" in err
