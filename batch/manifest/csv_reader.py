@@ -31,6 +31,8 @@ from batch.operations import FIELD_NAMES
 from batch.safe_text import csv_cell_read
 
 REQUIRED_COLUMNS = ("op", "event_id")
+_FIELD_TOO_LARGE = "field larger than field limit"
+"""csv's error for a cell over `csv.field_size_limit()` (131,072 characters by default)."""
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _NO_COMMENTS = "a CSV manifest has no comment lines: delete the line, or put notes in an x- column"
 
@@ -57,6 +59,11 @@ def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Proble
         except StopIteration:
             return
         except csv.Error as exc:
+            if _FIELD_TOO_LARGE in str(exc):
+                # The parser is lost inside an unclosed quote: nothing after it can be trusted,
+                # and reading on would scan the rest of a possibly huge file.
+                yield Problem(name, start, None, _csv_error(exc))
+                return
             yield Record(start, {}, (FieldProblem(None, _csv_error(exc)),))
             continue
         if not any(cells):
@@ -164,7 +171,7 @@ def _fields(count: int) -> str:
 
 def _csv_error(exc: csv.Error) -> str:
     text = str(exc)
-    if "field larger than field limit" in text:
+    if _FIELD_TOO_LARGE in text:
         return (
             f"field too large (over {csv.field_size_limit():,} characters; "
             "an unclosed quote can cause this)"
