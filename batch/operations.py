@@ -26,13 +26,21 @@ def _check_id(value: str) -> str:
         raise ValueError("must not start or end with whitespace")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    if not value.isprintable():
+        # Bidi overrides (U+202E), zero-width and line-separator characters: no Graph id has
+        # them, and they would make the id print as something it is not.
+        raise ValueError(
+            "must not contain invisible formatting characters (such as U+202E, a "
+            "right-to-left override, or a zero-width space)"
+        )
     if len(value) > MAX_ID_LENGTH:
         raise ValueError(f"must be at most {MAX_ID_LENGTH} characters (got {len(value)})")
     return value
 
 
 GraphId = Annotated[str, AfterValidator(_check_id)]
-"""An opaque Graph id: non-empty, trimmed, printable, at most 256 characters."""
+"""An opaque Graph id: non-empty, trimmed, printable (no control or formatting characters),
+at most 256 characters."""
 
 
 class EventType(StrEnum):

@@ -52,12 +52,18 @@ def for_terminal(text: str, *, keep_newlines: bool = False) -> str:
 
 
 def json_text(document: Any, **dumps_args: Any) -> str:
-    """`document` as JSON safe to print: redacted, and no raw control or bidi characters.
+    """`document` as JSON safe to print: redacted, and no raw control or bidi characters."""
+    return json_safe(json.dumps(document, ensure_ascii=False, **dumps_args))
+
+
+def json_safe(text: str) -> str:
+    """Rendered JSON `text` redacted, with every non-printable character `\\u`-escaped.
 
     `json.dumps` escapes C0 but leaves C1, bidi overrides and line separators raw; outside the
-    ASCII structure they can only stand inside strings, so each is written as a `\\uXXXX` escape.
+    ASCII structure they can only stand inside strings, so each is written as a `\\uXXXX` escape
+    and the text stays the same JSON. The masks contain nothing JSON would escape.
     """
-    text = redact(json.dumps(document, ensure_ascii=False, **dumps_args))
+    text = redact(text)
     if text.replace("\n", "").isprintable():
         return text
     return "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)

@@ -56,7 +56,7 @@ def render_junit(report: AuditReport) -> str:
     for run in report.runs:
         attributes = _counts(run)
         suite = ET.SubElement(
-            root, "testsuite", {"name": f"graph-batch run {run.run_id}", **attributes}
+            root, "testsuite", {"name": xml_safe(f"graph-batch run {run.run_id}"), **attributes}
         )
         if run.started is not None:
             suite.set("timestamp", run.started.ts.isoformat(timespec="seconds"))

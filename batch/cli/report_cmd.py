@@ -18,6 +18,7 @@ from batch.audit.report import render_json, render_table
 from batch.audit.summary import AuditReport, load_report
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
+from batch.safe_text import for_terminal
 
 RENDERERS: dict[str, Callable[[AuditReport], str]] = {
     "table": render_table,
@@ -61,8 +62,10 @@ def handle(args: argparse.Namespace) -> int:
         more = " ..." if len(report.corrupt_lines) > 10 else ""
         tail = " (the last one was cut off mid-write)" if report.truncated_tail else ""
         print(
-            f"graph-batch: warning: skipped {len(report.corrupt_lines)} unreadable line(s) "
-            f"of {args.audit_log}: {lines}{more}{tail}",
+            for_terminal(
+                f"graph-batch: warning: skipped {len(report.corrupt_lines)} unreadable line(s) "
+                f"of {args.audit_log}: {lines}{more}{tail}"
+            ),
             file=sys.stderr,
         )
     text = RENDERERS[args.format](report)
@@ -75,8 +78,11 @@ def handle(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write report to {args.output}: {exc.strerror}") from exc
     if report.unfinished:
         print(
-            f"graph-batch: run {', '.join(report.unfinished)} did not finish (crashed, killed or "
-            "still running): `graph-batch run --resume` with the same --audit-log completes it",
+            for_terminal(
+                f"graph-batch: run {', '.join(report.unfinished)} did not finish (crashed, killed "
+                "or still running): `graph-batch run --resume` with the same --audit-log "
+                "completes it"
+            ),
             file=sys.stderr,
         )
         return int(ExitCode.UNFINISHED)

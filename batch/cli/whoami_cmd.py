@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from batch.auth.describe import TokenInfo, describe_token
 from batch.cli.auth_args import add_auth_arguments, token_source_from_args
 from batch.exit_codes import ExitCode
+from batch.safe_text import for_terminal
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,5 +58,5 @@ def handler(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(info.as_dict(), indent=2))
     else:
-        print(render_table(info, datetime.now(UTC)))
+        print(for_terminal(render_table(info, datetime.now(UTC)), keep_newlines=True))
     return int(ExitCode.OK)

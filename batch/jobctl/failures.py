@@ -6,9 +6,9 @@ loader ignores exactly those two columns, so the file feeds straight back into `
 back keeps a single pair, replaced by the newest errors.
 
 Cells are written for spreadsheets (`batch.safe_text.csv_cell`): secrets masked, control
-characters in the error columns escaped, and a cell that would run as a formula prefixed with
-`'`. The manifest reader removes that one `'` again from files carrying the error columns, so
-the ids read back are the ids that failed.
+characters escaped (ids never hold any: validation refuses them), and a cell that would run as
+a formula prefixed with `'`. The manifest reader removes that one `'` again from files carrying
+the error columns, so the ids read back are the ids that failed.
 
 The file is written to a temporary name beside it and renamed into place when the run ends, so
 a reader never sees half a file. It is created only when at least one row failed; otherwise a
@@ -82,10 +82,11 @@ class FailuresCsvWriter:
         if self._writer is None:
             raise RuntimeError("FailuresCsvWriter.add() outside its `with` block")
         row = {column: fields.get(column, "") for column in self.columns}
-        row.update(
-            error_code=escape_controls(error_code), error_message=escape_controls(error_message)
+        row.update(error_code=error_code, error_message=error_message)
+        # Ids are printable already (validated); labels and server text may not be.
+        self._writer.writerow(
+            {column: csv_cell(escape_controls(value)) for column, value in row.items()}
         )
-        self._writer.writerow({column: csv_cell(value) for column, value in row.items()})
         self.count += 1
 
     def __exit__(

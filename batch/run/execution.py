@@ -85,8 +85,10 @@ async def execute(
                 lock = stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
                 if lock.stale is not None:
                     print(
-                        f"graph-batch: took over the stale lock {lock.path} left by "
-                        f"{lock.stale.describe()} (that run died without releasing it)",
+                        for_terminal(
+                            f"graph-batch: took over the stale lock {lock.path} left by "
+                            f"{lock.stale.describe()} (that run died without releasing it)"
+                        ),
                         file=console.err,
                     )
             audit = stack.enter_context(AuditWriter(audit_path))
@@ -235,4 +237,4 @@ def _report(
         audit_log=audit_path,
         exit_code=int(totals.exit_code),
     )
-    print(summary, file=console.out)
+    print(for_terminal(summary, keep_newlines=True), file=console.out)

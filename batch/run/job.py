@@ -27,6 +27,7 @@ from batch.run.execution import Job, execute
 from batch.run.overview import describe, destructive_count, estimate_seconds, preview
 from batch.run.selection import Selection, Survey, survey
 from batch.run.settings import RunSettings, resolve_settings
+from batch.safe_text import for_terminal
 from batch.settings import ManifestSettings
 
 
@@ -119,7 +120,7 @@ def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Se
         done = load_finished_keys(settings.audit_log)
         warning = damage_warning(done, settings.audit_log)
         if warning is not None:
-            print(f"graph-batch: {warning}", file=err)
+            print(f"graph-batch: {for_terminal(warning)}", file=err)
     shard = parse_shard(settings.shard) if settings.shard else None
     plan = load_plan_selection(settings.plan, validation.sha256) if settings.plan else None
     return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)
@@ -147,7 +148,7 @@ def _print_dry_run(
         for entry in selection.owned(iter_entries(manifest))
         if selection.skip_reason(entry) is None
     )
-    print(f"Dry run of {manifest}: nothing will be sent.", file=out)
+    print(for_terminal(f"Dry run of {manifest}: nothing will be sent."), file=out)
     print(describe(planned, settings), file=out)
     print(f"First requests (to {settings.base_url}):", file=out)
     print("\n".join(preview(requests, settings)), file=out)
@@ -164,7 +165,10 @@ def _confirm(
             f"{destructive} destructive operations and no terminal to confirm them: pass --yes "
             "(or set GRAPH_BATCH_YES=1) to run unattended; nothing was sent"
         )
-    print(f"About to run {validation.file} against {settings.base_url}:", file=console.out)
+    print(
+        for_terminal(f"About to run {validation.file} against {settings.base_url}:"),
+        file=console.out,
+    )
     print(describe(planned, settings), file=console.out)
     console.out.write("Proceed? [y/N] ")
     console.out.flush()
