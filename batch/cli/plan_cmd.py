@@ -14,7 +14,7 @@ from pathlib import Path
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
-from batch.cli.validate_cmd import listed, summary
+from batch.cli.validate_cmd import print_findings
 from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
 from batch.manifest import Validation, validate_manifest
@@ -79,9 +79,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _report_invalid(validation: Validation) -> None:
-    for problem in listed(validation):
-        print(problem, file=sys.stderr)
-    print(summary(validation), file=sys.stderr)
+    print_findings(validation, sys.stderr)
 
 
 def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:

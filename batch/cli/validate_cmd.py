@@ -7,11 +7,12 @@ line per file; exits 0 when every file is valid (warnings allowed), 2 when any h
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 from batch.exit_codes import ExitCode
 from batch.manifest import MAX_LISTED, Problem, Validation, validate_manifest
+from batch.safe_text import for_terminal, json_text
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,11 +40,11 @@ def handle(args: argparse.Namespace) -> int:
     results = [validate_manifest(path) for path in args.manifests]
     if args.format == "json":
         print(
-            json.dumps({"ok": all(v.ok for v in results), "files": [_as_json(v) for v in results]})
+            json_text({"ok": all(v.ok for v in results), "files": [_as_json(v) for v in results]})
         )
     else:
         for validation in results:
-            _print_text(validation)
+            print_findings(validation, sys.stdout)
     return int(ExitCode.OK if all(v.ok for v in results) else ExitCode.INVALID)
 
 
@@ -65,14 +66,15 @@ def summary(validation: Validation) -> str:
     return ", ".join(parts)
 
 
-def _print_text(validation: Validation) -> None:
+def print_findings(validation: Validation, stream: TextIO, summary_suffix: str = "") -> None:
+    """The listed problems, the count of those not listed, then the summary line, escaped."""
     shown = listed(validation)
     for problem in shown:
-        print(problem)
+        print(for_terminal(str(problem)), file=stream)
     hidden = validation.error_count + validation.warning_count - len(shown)
     if hidden > 0:
-        print(f"... and {hidden} more {'problem' if hidden == 1 else 'problems'}")
-    print(summary(validation))
+        print(f"... and {hidden} more {'problem' if hidden == 1 else 'problems'}", file=stream)
+    print(for_terminal(summary(validation) + summary_suffix), file=stream)
 
 
 def _as_json(validation: Validation) -> dict[str, Any]:

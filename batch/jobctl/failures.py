@@ -6,7 +6,8 @@ loader ignores exactly those two columns, so the file feeds straight back into `
 back keeps a single pair, replaced by the newest errors.
 
 Cells are written for spreadsheets (`batch.safe_text.csv_cell`): secrets masked, control
-characters escaped (ids never hold any: validation refuses them), and a cell that would run as
+characters escaped in labels and error columns (ids hold none: validation refuses them), and
+a cell that would run as
 a formula prefixed with `'`. The manifest reader removes that one `'` again from files carrying
 the error columns, so the ids read back are the ids that failed.
 
@@ -83,9 +84,13 @@ class FailuresCsvWriter:
             raise RuntimeError("FailuresCsvWriter.add() outside its `with` block")
         row = {column: fields.get(column, "") for column in self.columns}
         row.update(error_code=error_code, error_message=error_message)
-        # Ids are printable already (validated); labels and server text may not be.
+        # Ids go out as they came in (validation refused control and bidi characters), so
+        # they read back the same; labels and server text are escaped.
         self._writer.writerow(
-            {column: csv_cell(escape_controls(value)) for column, value in row.items()}
+            {
+                column: csv_cell(value if column in FIELD_NAMES else escape_controls(value))
+                for column, value in row.items()
+            }
         )
         self.count += 1
 

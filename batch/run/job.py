@@ -129,15 +129,9 @@ def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Se
 def _print_problems(validation: Validation, err: TextIO) -> None:
     """The problems as `graph-batch validate` lists them, on stderr."""
     # batch.cli imports this module (through run_cmd): import the shared formatting late.
-    from batch.cli.validate_cmd import listed, summary  # noqa: PLC0415
+    from batch.cli.validate_cmd import print_findings  # noqa: PLC0415
 
-    shown = listed(validation)
-    for problem in shown:
-        print(problem, file=err)
-    hidden = validation.error_count + validation.warning_count - len(shown)
-    if hidden > 0:
-        print(f"... and {hidden} more problems", file=err)
-    print(f"{summary(validation)}; nothing was sent", file=err)
+    print_findings(validation, err, "; nothing was sent")
 
 
 def _print_dry_run(

@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch.audit.junit import render_junit, xml_safe
-from batch.exit_codes import ExitCode
 from batch.audit.records import AuditRecord, Outcome
 from batch.audit.report import TABLE_FAILED_ROWS
 from batch.audit.summary import AuditReport, RunSummary
 from batch.cli import main
+from batch.exit_codes import ExitCode
 from tests.auditlog_factory import attempt, row, run_finished, started, write_log
 
 OK, DONE, SKIP, FAIL = Outcome.SUCCEEDED, Outcome.ALREADY_DONE, Outcome.SKIPPED, Outcome.FAILED
