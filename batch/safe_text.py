@@ -2,8 +2,9 @@
 spreadsheets kept safe.
 
 Every printer and writer calls it for text it did not write itself (a server's error message, an
-id, a label, a file name): failures CSV, plan, report (table, JSON, JUnit), progress, diagnostics,
-stderr messages, the audit log. Three dangers, three helpers:
+id, a label, a file name): failures CSV, plan, report (table, JSON, JUnit), run summary,
+diagnostics, stderr messages, the audit log (progress lines hold only numbers). Three dangers,
+three helpers:
 
 - secrets: `redact` masks every token this process holds (exactly, opaque ones too) and
   anything token-shaped (`batch.auth.redact`);
