@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from batch.http.pacing import estimated_seconds
 from batch.planning.classify import PlanRow
 from batch.planning.tally import PlanTally
-from batch.safe_text import json_text
+from batch.safe_text import json_safe, json_text
 from batch.settings import RateLimit
 
 PLAN_VERSION: Literal[1] = 1
@@ -67,7 +67,7 @@ class PlanWriter:
         handle, temp = tempfile.mkstemp(prefix=f".{self._path.name}.", dir=directory)
         self._temp = Path(temp)
         self._file = os.fdopen(handle, "w", encoding="utf-8")
-        head = self._header.model_dump_json()
+        head = json_safe(self._header.model_dump_json())
         self._file.write(head[:-1] + ',"rows":[\n')
         return self
 
