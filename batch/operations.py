@@ -19,11 +19,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, mod
 MAX_ID_LENGTH = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _INVISIBLE = frozenset({"Cf", "Zl", "Zp"})
+DOT_SEGMENTS = frozenset({".", ".."})
+"""Ids a proxy or server removing dot segments would drop from the path, changing the request."""
 
 
 def _check_id(value: str) -> str:
     if not value:
         raise ValueError("must not be empty")
+    if value in DOT_SEGMENTS:
+        raise ValueError(
+            f"must not be {value!r}: URL normalisation (RFC 3986 5.2.4) would turn it into "
+            "another request"
+        )
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
     if _CONTROL.search(value):
@@ -79,6 +86,11 @@ def segment(value: str) -> str:
 def event_path(event_type: EventType, event_id: str) -> str:
     """Path of a webinar or town hall, relative to the API version root."""
     return f"/solutions/virtualEvents/{event_type.collection}/{segment(event_id)}"
+
+
+def session_path(event_type: EventType, event_id: str, session_id: str) -> str:
+    """Path of one of an event's sessions, relative to the API version root."""
+    return f"{event_path(event_type, event_id)}/sessions/{segment(session_id)}"
 
 
 def registration_path(
@@ -196,7 +208,7 @@ class GetSession(_Base):
 
     @property
     def path(self) -> str:
-        return f"{event_path(self.event_type, self.event_id)}/sessions/{segment(self.session_id)}"
+        return session_path(self.event_type, self.event_id, self.session_id)
 
 
 Operation = Annotated[

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from batch.cli.sandbox_cmd import banner_field
+from batch.files.private import write_private
 from batch.sandbox import Sandbox, SandboxConfig, Stats, World, serve
 
 
@@ -35,7 +36,7 @@ def write_yaml_job(
     if settings:
         job["settings"] = dict(settings)
     job["operations"] = [{k: v for k, v in row.items() if v} for row in rows]
-    path.write_text(yaml.safe_dump(job, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_private(path, yaml.safe_dump(job, sort_keys=False, allow_unicode=True))
     return path
 
 
@@ -81,6 +82,14 @@ class RemoteSandbox:
         with urllib.request.urlopen(self.base_url + path, timeout=30) as answer:  # noqa: S310
             return json.load(answer)
 
+    def set_limits(self, **limits: str) -> None:
+        """Change the enforced limits mid-run, e.g. `set_limits(write_limit="50/5s")`."""
+        request = urllib.request.Request(  # noqa: S310 - the loopback URL we started.
+            self.base_url + "/_sandbox/limits", data=json.dumps(limits).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+            pass
+
     def stats(self) -> Stats:
         """The sandbox's counters."""
         return Stats.model_validate(self._get("/_sandbox/stats"))
@@ -96,7 +105,7 @@ def sandbox_in_subprocess(world: World, *flags: str) -> Iterator[RemoteSandbox]:
     """Serve `world` with `graph-batch sandbox FLAGS` in a child process until the block exits."""
     with tempfile.TemporaryDirectory() as tmp:
         world_file = Path(tmp) / "world.yaml"
-        world_file.write_text(world.dump_yaml(), encoding="utf-8")
+        write_private(world_file, world.dump_yaml())
         command = [sys.executable, "-m", "batch", "sandbox", "--world", str(world_file)]
         with subprocess.Popen(  # noqa: S603 - our own interpreter and arguments.
             [*command, "--port", "0", *flags],

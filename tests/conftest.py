@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,6 +14,14 @@ from batch.sandbox import Clock, Sandbox, SandboxConfig, World, serve
 from tests.sandbox_helpers import DEFAULT_WORLD
 
 SandboxFactory = Callable[..., Awaitable[Sandbox]]
+
+
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test (and the processes it starts) keeps job locks and logins in its own state dir."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("GRAPH_BATCH_STATE_DIR", str(state))
+    return state
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ async def run(
         code = await run_job_async(
             str(manifest),
             options,
-            env or {},
+            {"GRAPH_BATCH_STATE_DIR": str(tmp_path / "state"), **(env or {})},
             FixedCredentials(source),
             console=console,
             retry_policy=policy,

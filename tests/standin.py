@@ -52,6 +52,11 @@ class Quirks:
     slow_seconds: float = 1.5
     odd_sessions: bool = False
     """GET session with extra fields, no joinWebUrl, times without timeZone."""
+    published: bool = False
+    """Microsoft's newest permission tables: the (delegated) token may not list a
+    registration's sessions (403), only read the event, the registration and the session."""
+    example_shapes: bool = False
+    """GET session as the page's example shows it: wrapped in `value`, plain-string times."""
 
 
 @dataclass
@@ -198,9 +203,14 @@ class StandIn:
             body = {"id": registration_id, "email": registration.email}
             return _json(200, body | {"status": registration.status, "extra": [1, 2]})
         if tail == ["sessions"]:
-            value = [{"id": s, "subject": event.sessions.get(s, "")} for s in registration.sessions]
-            return _json(200, {"@odata.context": "https://x/$metadata#sessions", "value": value})
+            return self._registration_sessions(event, registration)
         return self._not_found()
+
+    def _registration_sessions(self, event: Event, registration: Registration) -> web.Response:
+        if self.quirks.published:
+            return _error(403, "Forbidden", "Delegated permissions are not supported.")
+        value = [{"id": s, "subject": event.sessions.get(s, "")} for s in registration.sessions]
+        return _json(200, {"@odata.context": "https://x/$metadata#sessions", "value": value})
 
     def _session_body(self, session_id: str, subject: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -216,6 +226,9 @@ class StandIn:
             body["startDateTime"] = {"dateTime": "2026-12-01T10:00:00Z"}
             body["endDateTime"] = None
             body |= {"@odata.context": "https://x/$metadata#session", "newThing": {"a": [1]}}
+        if self.quirks.example_shapes:
+            body["startDateTime"], body["endDateTime"] = "2026-12-01T10:00:00Z", "2026-12-01T11:00Z"
+            return {"@odata.context": "https://x/$metadata#session", "value": body}
         return body
 
     async def _write(

@@ -103,22 +103,28 @@ async def test_app_only_token_cannot_cancel(
     assert len(result.finished) == len(ROWS)
 
 
-async def test_app_only_token_may_cancel_registrations(
+@pytest.mark.parametrize(
+    "case", [("permissive", ExitCode.OK, True), ("published", ExitCode.AUTH, False)]
+)
+async def test_app_only_token_and_cancel_registrations(
     sandbox_factory: SandboxFactory,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, ExitCode, bool],
 ) -> None:
-    """App-only token, only cancel-registration rows: allowed, every row succeeded, exit 0."""
-    sandbox = await sandbox_factory(world=WORLD)
+    """App-only token, only cancel-registration rows: the permissive sandbox lets every row
+    succeed; the published tables refuse them (403), so the run stops with exit 3."""
+    permissions, code, changed = case
+    sandbox = await sandbox_factory(world=WORLD, permissions=permissions)
     rows = CANCEL_REGISTRATIONS
     token = sandbox.app_only_token
     result = await run_cli(
         rows, tmp_path, sandbox, token, capsys, monkeypatch, "--write-limit", HUGE
     )
-    assert result.code == ExitCode.OK, result.err
-    assert [r["outcome"] for r in result.finished] == ["succeeded"] * len(rows)
-    assert sandbox.stats().mutations_total == len(rows)
+    assert result.code == code, result.err
+    assert sandbox.stats().mutations_total == (len(rows) if changed else 0)
+    assert len(result.finished) == len(rows)
 
 
 async def test_expired_handed_in_token_stops_at_the_preflight(

@@ -127,6 +127,11 @@ async def test_fresh_token_refused_too_stops_the_run(
     outcomes = [(r["outcome"], r["reason"]) for r in finished]
     done = outcomes.index(("failed", "token-refused"))
     assert done > 0
+    refused = finished[done]
+    assert refused["status"] == 401
+    assert refused["error_code"] == "InvalidAuthenticationToken"
+    assert refused["error_message"]
+    assert refused["request_id"]
     assert outcomes[:done] == [("succeeded", None)] * done
     assert outcomes[done + 1 :] == [("skipped", "not-run")] * (len(WRITES) - done - 1)
     assert sandbox.stats().mutations_total == done

@@ -108,6 +108,8 @@ async def test_kill_9_then_resume_applies_everything_once(tmp_path: Path, kill_w
         assert resumed.code == ExitCode.OK, resumed.err
         assert resumed.out == ""
         assert "--resume skipped 1 unreadable line(s)" in resumed.err
+        assert "took over the stale lock" in resumed.err
+        assert f"left by pid {first.pid} on host" in resumed.err
         await _assert_applied_once(sandbox, job)
 
     killed, last = _runs(read_records(audit))

@@ -4,6 +4,7 @@ TransportError, never an aiohttp exception."""
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from batch.errors import TransportError
-from batch.http.client import GraphClient
+from batch.http.client import MAX_BODY_BYTES, GraphClient
 
 SEEN: list[dict[str, str]] = []
 
@@ -37,6 +38,8 @@ async def _handler(request: web.Request) -> web.StreamResponse:  # noqa: PLR0911
         assert request.transport is not None
         request.transport.close()
         return web.Response(status=204)
+    if name == "huge":
+        return await _huge(request)
     if name == "truncated":
         response = web.StreamResponse(status=200, headers={"Content-Length": "100"})
         await response.prepare(request)
@@ -45,6 +48,22 @@ async def _handler(request: web.Request) -> web.StreamResponse:  # noqa: PLR0911
         request.transport.close()
         return response
     return web.Response(status=404)
+
+
+async def _huge(request: web.Request) -> web.StreamResponse:
+    """100 MiB, chunked or with its length declared, until the client hangs up."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    if request.query.get("declared"):
+        response.content_length = 100 * 1024 * 1024
+    else:
+        response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        for _ in range(100):
+            await response.write(b" " * (1024 * 1024))
+    except ConnectionError:
+        pass  # The client stopped reading, as it should.
+    return response
 
 
 @pytest.fixture
@@ -94,6 +113,36 @@ async def test_answers_become_values(
 async def test_failures_become_transport_errors(server: TestServer, name: str, kind: str) -> None:
     """Unreadable successes, timeouts and dropped connections map to TransportError kinds."""
     async with _client(server, timeout=0.5) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.send("GET", f"/x/{name}", token="t", client_request_id="c")
+    assert caught.value.kind == kind
+
+
+@pytest.mark.parametrize("query", ["", "?declared=1"])
+async def test_a_100_mib_body_is_never_read_whole(server: TestServer, query: str) -> None:
+    """Past MAX_BODY_BYTES (streamed or declared) the answer is a `too-large` TransportError,
+    and reading it costs about the cap in memory, not the body's 100 MiB."""
+    tracemalloc.start()
+    try:
+        async with _client(server, timeout=10) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.send("GET", f"/x/huge{query}", token="t", client_request_id="c")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.kind == "too-large"
+    assert peak < 3 * MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize(("name", "kind"), [("nocontent", "empty-body"), ("missing", None)])
+async def test_a_read_without_a_body(server: TestServer, name: str, kind: str | None) -> None:
+    """A GET answered 2xx without a JSON object is a TransportError; a 404 stays an answer."""
+    async with _client(server) as client:
+        if kind is None:
+            assert (
+                await client.send("GET", f"/x/{name}", token="t", client_request_id="c")
+            ).status == 404
+            return
         with pytest.raises(TransportError) as caught:
             await client.send("GET", f"/x/{name}", token="t", client_request_id="c")
     assert caught.value.kind == kind

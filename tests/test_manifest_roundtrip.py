@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import iter_entries, validate_manifest
 from batch.operations import (
+    DOT_SEGMENTS,
     FIELD_NAMES,
     Cancel,
     CancelRegistration,
@@ -25,7 +26,7 @@ _IDS = st.text(
     alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
     min_size=1,
     max_size=40,
-).filter(lambda text: text == text.strip())
+).filter(lambda text: text == text.strip() and text not in DOT_SEGMENTS)
 _EMAILS = st.sampled_from(["a@contoso.com", "O'Neil@Contoso.com", "x.y+z@fabrikam.co.uk"])
 _TYPES = st.sampled_from(list(EventType))
 _REGISTRATION = st.one_of(

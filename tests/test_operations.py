@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from batch.operations import Cancel, GetSession, Operation, RemoveSession
+from batch.operations import DOT_SEGMENTS, Cancel, GetSession, Operation, RemoveSession
 
 ADAPTER: TypeAdapter[Operation] = TypeAdapter(Operation)
 
@@ -85,7 +85,7 @@ _IDS = st.text(
     alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
     min_size=1,
     max_size=64,
-).filter(lambda text: text == text.strip())
+).filter(lambda text: text == text.strip() and text not in DOT_SEGMENTS)
 
 
 @given(event_id=_IDS, session_id=_IDS)

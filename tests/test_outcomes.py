@@ -8,7 +8,13 @@ from batch.audit.records import Outcome
 from batch.http.client import GraphResponse
 from batch.operations import Cancel, CancelRegistration, RemoveSession, RequestClass
 from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.run.verify import WriteOperation, read_verification, verification_path
+from batch.run.verify import (
+    Reach,
+    WriteOperation,
+    read_existence,
+    read_verification,
+    verification_read,
+)
 
 W, R = RequestClass.WRITE, RequestClass.READ
 A = AttemptResult
@@ -37,6 +43,18 @@ DROP = A(None, "disconnected")
         (W, [A(403)], Verified.DONE, False, Outcome.FAILED, "refused"),
         (W, [DROP, A(401)], None, False, Outcome.FAILED, "refused"),
         (W, [A(422)], None, False, Outcome.FAILED, "rejected"),
+        # A 2xx carrying a Graph error body is ambiguous: read back, never `succeeded`.
+        (W, [A(200, "Forbidden")], Verified.DONE, True, Outcome.ALREADY_DONE, "verified"),
+        (W, [A(200, "Forbidden")], Verified.NOT_DONE, True, Outcome.FAILED, "rejected"),
+        # The link's 404 after a re-send, both ends read as existing.
+        (
+            W,
+            [DROP, A(404, "NotFound")],
+            Verified.DONE_BY_RESEND,
+            True,
+            Outcome.ALREADY_DONE,
+            "verified-by-resend",
+        ),
         # Reads are never verified.
         (R, [A(200)], None, False, Outcome.SUCCEEDED, None),
         (R, [A(404)], None, False, Outcome.FAILED, "rejected"),
@@ -73,7 +91,7 @@ CANCEL_REG = CancelRegistration(event_id="e1", registration_email="a@example.com
 )
 def test_verification_path(op: WriteOperation, path: str) -> None:
     """Each write is verified by reading the resource its change shows on."""
-    assert verification_path(op) == path
+    assert verification_read(op)[1] == path
 
 
 @pytest.mark.parametrize(
@@ -96,6 +114,7 @@ def test_verification_path(op: WriteOperation, path: str) -> None:
             Verified.UNKNOWN,
         ),
         (REMOVE, GraphResponse(200, body={"value": "x"}), Verified.UNKNOWN),
+        (CANCEL, GraphResponse(200, body={"value": {"status": "canceled"}}), Verified.DONE),
         (REMOVE, GraphResponse(404), Verified.MISSING),
     ],
 )
@@ -104,3 +123,30 @@ def test_read_verification(
 ) -> None:
     """A read-back answer maps to done / not done / missing / unknown."""
     assert read_verification(op, response) is verified
+
+
+@pytest.mark.parametrize(
+    ("statuses", "verified"),
+    [
+        ([200, 200], Verified.DONE_BY_RESEND),
+        ([404, 200], Verified.MISSING),
+        ([200, 404], Verified.MISSING),
+        ([200, 403], Verified.UNKNOWN),
+        ([None, 200], Verified.UNKNOWN),
+    ],
+)
+def test_read_existence(statuses: list[int | None], verified: Verified) -> None:
+    """After the DELETE's 404: both ends exist -> the link is gone; one missing -> not found."""
+    assert read_existence(statuses) is verified
+
+
+def test_reach_remembers_refusals_only() -> None:
+    """403 and unsupported answers mark a read kind out of reach; other answers do not."""
+    reach = Reach()
+    assert not reach.note("registration-sessions", 200)
+    assert not reach.note("registration-sessions", 404)
+    assert not reach.refused("registration-sessions")
+    assert reach.note("registration-sessions", 403)
+    assert reach.refused("registration-sessions")
+    assert not reach.refused("registration-by-email-sessions")
+    assert reach.note("registration-by-email-sessions", 400)

@@ -1,4 +1,5 @@
-"""The sliding-log pacer: never more than N requests in any window, and the class-wide pause."""
+"""The pacer: a sliding log at the learned level, the class-wide pause, and the learning itself
+(against simulated budgets of several shapes on virtual time, so nothing really waits)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from batch.http.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
+from tests.pacing_sim import Budget, Tally, VirtualClock, drive
 
 
 async def _send_all(
@@ -36,14 +38,14 @@ async def _send_all(
 async def test_a_window_after_every_earlier_finish(
     count: int, per: float, sends: int, latency: float, concurrency: int
 ) -> None:
-    """Request k is sent at least a window after request k-N finished: whenever the server
-    stamped them (between send and finish), no window of `per` seconds holds N+1."""
+    """No window of `per` seconds holds more than N sends: a request counted on arrival never
+    finds N others in its window."""
     clock = FakeClock()
     pacer = Pacer(RateLimit(count=count, per_seconds=per), clock)
     spans = await _send_all(pacer, clock, sends, latency, concurrency)
     assert len(spans) == sends
     for k in range(count, sends):
-        assert spans[k][0] >= spans[k - count][1] + per
+        assert spans[k][0] >= spans[k - count][0] + per
 
 
 async def test_first_window_goes_at_once_then_paced() -> None:
@@ -83,7 +85,7 @@ async def test_full_of_in_flight_waits_for_one_to_end() -> None:
 async def test_pause_holds_everyone_until_it_ends() -> None:
     """A Retry-After pause delays the next sends of the class even with budget left."""
     clock = FakeClock()
-    pacer = Pacer(RateLimit(count=100, per_seconds=1.0), clock)
+    pacer = Pacer(RateLimit(count=100, per_seconds=20.0), clock)
     pacer.throttled(5.0)
     pacer.admitted()
     start = clock.now()
@@ -99,7 +101,7 @@ async def test_pause_holds_everyone_until_it_ends() -> None:
 async def test_pause_never_shortens() -> None:
     """A shorter later pause does not cut an earlier longer one."""
     clock = FakeClock()
-    pacer = Pacer(RateLimit(count=1, per_seconds=1.0), clock)
+    pacer = Pacer(RateLimit(count=1, per_seconds=60.0), clock)
     pacer.throttled(10.0)
     pacer.throttled(1.0)
     assert pacer.paused_until == pytest.approx(clock.now() + 10.0)
@@ -117,25 +119,126 @@ def test_estimated_seconds(count: int, limit: str, expected: float) -> None:
 async def test_after_throttling_restart_one_at_a_time() -> None:
     """After a 429 one request is out; each admitted answer allows one more in flight."""
     clock = FakeClock()
-    pacer = Pacer(RateLimit(count=100, per_seconds=1.0), clock)
-    pacer.throttled(1.0)
+    pacer = Pacer(RateLimit(count=100, per_seconds=60.0), clock)
+    for _ in range(50):
+        async with pacer.slot() as slot:
+            slot.admitted()
     most = 0
     out = 0
 
     async def send(*, refused: bool) -> None:
         nonlocal most, out
-        async with pacer.slot():
+        async with pacer.slot() as slot:
             out += 1
             most = max(most, out)
             await clock.sleep(0.1)
             out -= 1
             if refused:
-                pacer.throttled(0.5)
+                slot.throttled(0.5)
             else:
-                pacer.admitted()
+                slot.admitted()
 
     await send(refused=True)
     await asyncio.gather(*(send(refused=False) for _ in range(3)))
     assert most == 2  # one, then two: never all three at once
     await asyncio.gather(*(send(refused=False) for _ in range(5)))
     assert most == 4  # three admitted answers later the cap is four
+
+
+def test_pause_is_clamped_to_half_a_window() -> None:
+    """A Retry-After longer than the window (a constant 10 s) pauses half a window, no more."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimit(count=100, per_seconds=5.0), clock)
+    pacer.throttled(10.0)
+    assert pacer.paused_until == pytest.approx(clock.now() + 2.5)
+
+
+async def _learn(
+    budget: Budget, ceiling: str, *, windows: int = 40, concurrency: int = 4
+) -> tuple[Pacer, Tally, float]:
+    clock = VirtualClock()
+    pacer = Pacer(RateLimit.parse(ceiling), clock, "write")
+    started = clock.now()
+    until = started + windows * budget.window
+    task = asyncio.create_task(drive(pacer, budget, clock, until=until, concurrency=concurrency))
+    await clock.run(task)
+    return pacer, task.result(), until
+
+
+@pytest.mark.parametrize(
+    "budget",
+    [
+        Budget(100, 5.0),
+        Budget(100, 5.0, shape="fixed"),
+        Budget(100, 5.0, shape="bucket", missing=True),
+        Budget(100, 5.0, retry_after=10.0),
+        Budget(100, 5.0, shape="fixed", retry_after=0.25),
+    ],
+    ids=["sliding", "fixed-window", "token-bucket-no-retry-after", "constant-10s", "fractional"],
+)
+async def test_learns_the_admitted_rate_below_the_ceiling(budget: Budget) -> None:
+    """Told 150/5s where 100/5s is admitted, the pacer settles at the admitted level, uses most
+    of it, and few requests are refused, whatever the shape of the server's throttling."""
+    pacer, tally, until = await _learn(budget, "150/5s")
+    assert 80 <= pacer.rate.count <= 100
+    steady = tally.admitted_between(until - 20 * 5.0, until)
+    assert steady >= 0.9 * 20 * 100
+    assert tally.refused <= 0.02 * len(tally.answers)
+
+
+async def test_known_limit_is_never_throttled() -> None:
+    """Told exactly what the server admits, the pacer never gets a 429 and uses the budget."""
+    pacer, tally, until = await _learn(Budget(100, 5.0), "100/5s", windows=20)
+    assert tally.refused == 0
+    assert pacer.rate.count == 100
+    assert tally.admitted_between(until - 10 * 5.0, until) >= 0.97 * 10 * 100
+
+
+async def test_follows_a_budget_that_halves_and_recovers() -> None:
+    """When another consumer takes half the budget the level is at or below the half within
+    two windows; when the budget is whole again the pacer is back near it within four."""
+    clock = VirtualClock()
+    budget = Budget(100, 5.0)
+    pacer = Pacer(RateLimit.parse("100/5s"), clock, "write")
+    start = clock.now()
+    halved, whole = start + 50.0, start + 100.0
+    levels: list[tuple[float, int]] = []
+
+    def change_budget(now: float) -> None:
+        budget.count = 50 if halved <= now < whole else 100
+        levels.append((now, pacer.rate.count))
+
+    task = asyncio.create_task(
+        drive(pacer, budget, clock, until=start + 150.0, on_time=change_budget)
+    )
+    await clock.run(task)
+    tally = task.result()
+
+    def level_at(moment: float) -> int:
+        return next(level for t, level in levels if t >= moment)
+
+    assert level_at(halved + 2 * 5.0) <= 50
+    assert all(40 <= level_at(halved + k * 5.0) <= 50 for k in range(3, 10))
+    assert level_at(whole + 4 * 5.0) >= 90
+    assert tally.refused <= 0.02 * len(tally.answers)
+
+
+async def test_two_runs_on_one_budget_share_it_fairly() -> None:
+    """Two pacers told 150/5s on one 100/5s budget, the second starting a window late,
+    end up with similar shares that together use most of the budget."""
+    clock = VirtualClock()
+    budget = Budget(100, 5.0)
+    first = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    second = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    until = clock.now() + 60 * 5.0
+    tasks = [
+        asyncio.create_task(drive(first, budget, clock, until=until)),
+        asyncio.create_task(drive(second, budget, clock, until=until, start=5.0)),
+    ]
+    await clock.run(*tasks)
+    tallies = [task.result() for task in tasks]
+    shares = [tally.admitted_between(until - 20 * 5.0, until) for tally in tallies]
+    assert sum(shares) >= 0.9 * 20 * 100
+    assert min(shares) >= 0.35 * sum(shares)
+    answers = sum(len(tally.answers) for tally in tallies)
+    assert sum(tally.refused for tally in tallies) <= 0.03 * answers

@@ -100,9 +100,10 @@ async def test_cae_token_is_challenged_once(sandbox: Sandbox, http: aiohttp.Clie
 
 
 async def test_token_added_at_runtime_via_control_api(
-    sandbox: Sandbox, http: aiohttp.ClientSession
+    sandbox_factory: SandboxFactory, http: aiohttp.ClientSession
 ) -> None:
     """`POST /_sandbox/tokens` mints a JWT-shaped token accepted from then on."""
+    sandbox = await sandbox_factory(permissions="permissive")  # any user may read the event
     async with http.post(
         f"{sandbox.base_url}/_sandbox/tokens", json={"upn": "new@contoso.com", "expires_in": 3600}
     ) as response:

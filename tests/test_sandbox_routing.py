@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch.operations import CancelRegistration, GetSession, RemoveSession, segment
+from batch.operations import (
+    DOT_SEGMENTS,
+    CancelRegistration,
+    GetSession,
+    RemoveSession,
+    segment,
+)
 from batch.sandbox.routing import (
     BadKeyError,
     RegistrationKey,
@@ -21,8 +27,8 @@ ID_TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
     min_size=1,
     max_size=40,
-)
-"""Any id validation accepts (no control, format or separator characters)."""
+).filter(lambda text: text.strip() not in DOT_SEGMENTS)
+"""Any id validation accepts (no control, format or separator characters, no dot segment)."""
 
 
 @pytest.mark.parametrize(

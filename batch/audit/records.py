@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 2
-"""1: the first schema. 2: adds `op.sending`, written before each request leaves."""
+SCHEMA_VERSION = 3
+"""1: the first schema. 2: adds `run.finished.settled_rate`. 3: adds `op.sending`, written
+before each request leaves."""
 
 
 class Outcome(StrEnum):
@@ -123,6 +124,8 @@ class RunFinished(_Record):
     exit_code: int
     throttled: int = 0
     interrupted: bool = False
+    settled_rate: dict[str, float] = Field(default_factory=dict)
+    """Requests per second each class's pacer had learned by the end (schema 2)."""
 
 
 AuditRecord = RunStarted | OpSending | OpAttempt | OpFinished | RunFinished

@@ -2,8 +2,10 @@
 
 A dedicated structlog logger (never the global configuration, which the host program owns)
 renders each record, masking anything token-shaped on the way (a last line of defence: records
-are built without secrets in the first place). The file is created 0600 and opened append-only,
-so a second run on the same path adds to it and nobody else on the machine can read it.
+are built without secrets in the first place). The file is opened append-only through
+`batch.files.private`, so a second run on the same path adds to it, it is created 0600, an
+existing one readable by others is tightened to 0600 (`tightened_from` says so), and a symlinked
+audit log is refused rather than followed to whatever it points at.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from collections.abc import MutableMapping
 from pathlib import Path
 from types import TracebackType
@@ -21,9 +24,19 @@ import structlog
 from batch.audit.records import AuditRecord
 from batch.auth.redact import MASK, is_secret_key
 from batch.errors import GraphBatchError, UsageError
+from batch.files.identity import FileIdentity, fd_identity
+from batch.files.private import SymlinkRefusedError, describe, open_private
 from batch.safe_text import json_safe
 
 _FIRST_KEYS = ("ts", "event", "run_id")
+
+
+class AuditWriteError(GraphBatchError):
+    """A record could not be written (full disk...): the run stops, exit 1."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot write the audit log {path}: {reason}; the run stopped")
+        self.reason = reason
 
 
 def _mask_keys(value: Any) -> Any:
@@ -71,15 +84,11 @@ def _dumps(obj: Any, **kwargs: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), **kwargs)
 
 
-def open_private_append(path: Path) -> TextIO:
-    """Open `path` for appending, creating it readable by the owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    return cast(TextIO, os.fdopen(fd, "a", encoding="utf-8"))
-
-
 def _ends_mid_line(path: Path) -> bool:
     """Whether the file's last line lacks its newline (a run killed in the middle of a write)."""
     with path.open("rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return False  # /dev/stdout, a pipe: nothing to look back at.
         if stream.seek(0, os.SEEK_END) == 0:
             return False
         stream.seek(-1, os.SEEK_END)
@@ -95,19 +104,31 @@ class AuditWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.tightened_from: int | None = None
+        """The loose mode an existing log had before it was tightened to 0600, if it had one."""
         self._file: TextIO | None = None
         self._log: Any = None
+        self._started = False
+
+    @property
+    def identity(self) -> FileIdentity:
+        """The identity of the open log: what the job's lock is keyed on."""
+        if self._file is None:
+            raise RuntimeError("AuditWriter used outside `with`")
+        return fd_identity(self._file.fileno())
 
     def __enter__(self) -> Self:
         try:
-            self._file = open_private_append(self.path)
-            if _ends_mid_line(self.path):
-                # Close the cut-off line, or this run's first record would be glued onto it
-                # and lost with it to every reader.
-                self._file.write("\n")
-                self._file.flush()
+            opened = open_private(self.path, append=True)
+        except SymlinkRefusedError as exc:
+            raise UsageError(
+                f"the audit log {self.path} is a symbolic link: refused, as records would go to "
+                "whatever it points at; give the real file's path"
+            ) from exc
         except OSError as exc:
-            raise UsageError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
+            raise UsageError(f"cannot open the audit log {self.path}: {describe(exc)}") from exc
+        self.tightened_from = opened.tightened_from
+        self._file = cast(TextIO, os.fdopen(opened.fd, "a", encoding="utf-8"))
         self._log = structlog.wrap_logger(
             structlog.WriteLogger(self._file),
             processors=[
@@ -142,9 +163,12 @@ class AuditWriter:
             raise RuntimeError("AuditWriter used outside `with`")
         fields = record.model_dump(mode="json")
         try:
+            if not self._started and self._file is not None and _ends_mid_line(self.path):
+                # Close the cut-off line (only now, under the job's lock), or this run's first
+                # record would be glued onto it and lost with it to every reader.
+                self._file.write("\n")
+            self._started = True
             self._log.msg(**fields)
         except OSError as exc:
             # Going on without a record of what was done is worse than stopping.
-            raise GraphBatchError(
-                f"cannot write the audit log {self.path}: {exc.strerror}; the run stopped"
-            ) from exc
+            raise AuditWriteError(self.path, describe(exc)) from exc

@@ -7,13 +7,13 @@ itself lives in azure-identity's persistent token cache, encrypted where the pla
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from batch.errors import AuthError
+from batch.errors import AuthError, UsageError
+from batch.files.private import write_private
 
 STATE_DIR_ENV = "GRAPH_BATCH_STATE_DIR"
 LOGIN_FILE = "login.json"
@@ -35,12 +35,21 @@ class LoginState(BaseModel):
 
 
 def state_dir_from(env: Mapping[str, str]) -> Path:
-    """`$GRAPH_BATCH_STATE_DIR`, else `$XDG_STATE_HOME/graph-batch`, else `~/.local/state/...`."""
+    """`$GRAPH_BATCH_STATE_DIR`, else `$XDG_STATE_HOME/graph-batch`, else `~/.local/state/...`.
+
+    UsageError (exit 2) when none is set and there is no home directory to be found.
+    """
     if explicit := env.get(STATE_DIR_ENV):
         return Path(explicit).expanduser()
     if xdg := env.get("XDG_STATE_HOME"):
         return Path(xdg) / "graph-batch"
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    try:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    except RuntimeError as exc:  # no HOME, and no user database to find one in
+        raise UsageError(
+            "no home directory to keep graph-batch's state (login, job locks) in: set "
+            + STATE_DIR_ENV
+        ) from exc
     return home / ".local" / "state" / "graph-batch"
 
 
@@ -54,11 +63,7 @@ def save_login(state_dir: Path, state: LoginState) -> Path:
     state_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     state_dir.chmod(DIR_MODE)
     target = login_path(state_dir)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(state.model_dump_json(indent=2))
-    os.replace(temporary, target)
+    write_private(target, state.model_dump_json(indent=2))
     return target
 
 

@@ -17,6 +17,7 @@ from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_
 from batch.cli.validate_cmd import print_findings
 from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
+from batch.files.collisions import check_distinct
 from batch.manifest import Validation, validate_manifest
 from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings, resolve_plan_settings
@@ -39,9 +40,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="read each row's target and show what a run would do (changes nothing)",
         description=(
             "Read the current state of every row's target (GETs only, paced under the read "
-            "limit) and classify each row: will-apply, already-done, not-found, forbidden or "
-            "error. Prints a summary and the estimated run time; --out writes plan.json for "
-            "review and for `run --plan`. Exit 0 when every row will apply or is already done, "
+            "limit) and classify each row: will-apply, already-done, not-found, forbidden, "
+            "error, or unknown (the token may not read whether it is done; a run sends it). "
+            "Prints a summary and the estimated run time; --out writes plan.json for review "
+            "and for `run --plan`. Exit 0 when every row will apply, is already done or is "
+            "unknown, "
             "1 when any needs attention, 2 invalid manifest/usage, 3 token refused."
         ),
     )
@@ -110,6 +113,11 @@ async def _plan(
 def handle(args: argparse.Namespace) -> int:
     """Validate, plan, print the summary; the exit code says whether rows need attention."""
     configure_diagnostics(os.environ)  # retries go to stderr, and only when asked for
+    check_distinct(
+        reads={"MANIFEST": args.manifest, "--token-file": args.token_file},
+        writes={"--out": args.out},
+        consequence="nothing was written or sent",
+    )
     validation = validate_manifest(args.manifest)
     if not validation.ok:
         _report_invalid(validation)

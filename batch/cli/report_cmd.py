@@ -18,6 +18,8 @@ from batch.audit.report import render_json, render_table
 from batch.audit.summary import AuditReport, load_report
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
+from batch.files.collisions import check_distinct
+from batch.files.private import describe, write_private
 from batch.safe_text import for_terminal
 
 RENDERERS: dict[str, Callable[[AuditReport], str]] = {
@@ -56,6 +58,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run finished cleanly."""
+    check_distinct(
+        reads={"AUDIT.jsonl": args.audit_log},
+        writes={"--output": args.output},
+        consequence="nothing was written",
+    )
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
     if report.corrupt_lines:
         lines = ", ".join(map(str, report.corrupt_lines[:10]))
@@ -73,9 +80,9 @@ def handle(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            write_private(args.output, text)
         except OSError as exc:
-            raise UsageError(f"cannot write report to {args.output}: {exc.strerror}") from exc
+            raise UsageError(f"cannot write report to {args.output}: {describe(exc)}") from exc
     if report.unfinished:
         print(
             for_terminal(

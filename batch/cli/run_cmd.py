@@ -79,7 +79,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--resume", action="store_const", const=True, help="skip rows done in --audit-log"
     )
     jobctl.add_argument("--failures-csv", metavar="PATH", help="write failed rows as a manifest")
-    jobctl.add_argument("--lock-file", metavar="PATH", help="lock file (default <audit-log>.lock)")
+    jobctl.add_argument(
+        "--lock-file",
+        metavar="PATH",
+        help="lock file (default: one in the state dir keyed on the audit log, or the manifest "
+        "and target)",
+    )
     jobctl.add_argument(
         "--plan", metavar="PLAN", help="send only the rows a reviewed plan.json will apply"
     )
@@ -97,5 +102,10 @@ def handle(args: argparse.Namespace) -> int:
         configure_diagnostics(os.environ, settings.log_format)
 
     return run_job(
-        args.manifest, cli, os.environ, _FlagCredentials(args), on_settings=configure_logging
+        args.manifest,
+        cli,
+        os.environ,
+        _FlagCredentials(args),
+        on_settings=configure_logging,
+        inputs={"--token-file": args.token_file},
     )

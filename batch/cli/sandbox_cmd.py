@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
+from batch.files.private import describe, write_private
 from batch.loopback import is_loopback
 from batch.operations import FIELD_NAMES
 from batch.sandbox import FaultConfig, SandboxConfig, World, generate_world, serve
@@ -77,6 +79,20 @@ def register(subparsers: Any) -> None:
         "--no-count-rejected",
         action="store_true",
         help="429-rejected requests do not take a slot in the window",
+    )
+    parser.add_argument(
+        "--permissions",
+        choices=("published", "permissive"),
+        default="published",
+        help="who may call what: Microsoft's published tables (default) or the older "
+        "permissive sandbox (only cancelling an event is restricted)",
+    )
+    parser.add_argument(
+        "--shapes",
+        choices=("schema", "example"),
+        default="schema",
+        help="answer as the schema describes (default) or as the pages' examples show "
+        "(value-wrapped get-session, plain-string times)",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added per request")
     parser.add_argument(
@@ -143,6 +159,8 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             seed=args.seed,
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
+            permissions=args.permissions,
+            shapes=args.shapes,
         )
     except (ValueError, ValidationError) as exc:
         raise UsageError(f"sandbox: {exc}") from exc
@@ -174,13 +192,14 @@ def _generate(args: argparse.Namespace) -> int:
     world, rows = generate_world(args.generate, args.seed)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "world.yaml").write_text(world.dump_yaml(), encoding="utf-8")
-        with (args.out / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(FIELD_NAMES))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_private(args.out / "world.yaml", world.dump_yaml())
+        manifest = io.StringIO()
+        writer = csv.DictWriter(manifest, fieldnames=list(FIELD_NAMES))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_private(args.out / "manifest.csv", manifest.getvalue())
     except OSError as exc:
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+        raise UsageError(f"cannot write to {args.out}: {describe(exc)}") from exc
     print(
         f"wrote {args.out / 'world.yaml'} and {args.out / 'manifest.csv'} ({len(rows)} operations)"
     )

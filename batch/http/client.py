@@ -21,6 +21,9 @@ from batch import __version__
 from batch.errors import TransportError
 
 USER_AGENT = f"graph-batch/{__version__}"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest answer read (4 MiB). Graph's answers here are kilobytes; anything bigger is a
+broken or hostile server, and reading it whole would cost memory, not information."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,17 @@ class GraphResponse:
 
     def _error(self) -> Mapping[str, Any]:
         error = self.body.get("error") if isinstance(self.body, dict) else None
+        if isinstance(error, str) and error:
+            return {"code": error}  # Not Graph's shape, but an error all the same.
         return error if isinstance(error, dict) else {}
 
     @property
     def error_code(self) -> str | None:
-        """Graph's `error.code`, the field to branch on."""
-        code = self._error().get("code")
+        """Graph's `error.code`, the field to branch on (`error-body` for an error without one)."""
+        error = self._error()
+        code = error.get("code")
+        if code is None and error:
+            return "error-body"
         return str(code) if code is not None else None
 
     @property
@@ -119,8 +127,8 @@ class GraphClient:
             async with self._session.request(
                 method, self.url(path), headers=headers, allow_redirects=False
             ) as resp:
-                raw = await resp.read()
-                return _response(resp.status, resp.headers, raw)
+                raw = await _read_capped(resp)
+                return _response(method, resp.status, resp.headers, raw)
         except TimeoutError as exc:
             raise TransportError("timeout", f"{method} timed out") from exc
         except aiohttp.ServerDisconnectedError as exc:
@@ -133,11 +141,35 @@ class GraphClient:
             raise TransportError("http", f"HTTP error: {exc}") from exc
 
 
-def _response(status: int, raw_headers: Mapping[str, str], raw: bytes) -> GraphResponse:
+async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
+    """The body, or `TransportError("too-large")` past `MAX_BODY_BYTES` (never read whole)."""
+    declared = resp.content_length
+    body = bytearray()
+    if declared is None or declared <= MAX_BODY_BYTES:
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                break
+        else:
+            return bytes(body)
+    resp.close()  # Drop the connection rather than drain an answer nobody will read.
+    limit = f"{MAX_BODY_BYTES // (1024 * 1024)} MiB"
+    raise TransportError("too-large", f"HTTP {resp.status} body larger than {limit}", resp.status)
+
+
+def _response(
+    method: str, status: int, raw_headers: Mapping[str, str], raw: bytes
+) -> GraphResponse:
     headers = {name.lower(): value for name, value in raw_headers.items()}
     body = _json_or_none(raw)
-    if body is None and raw.strip() and 200 <= status < 300 and status != 204:
-        # A success we cannot read is no success: a GET must be retried, a write verified.
+    success = 200 <= status < 300
+    if success and method == "GET" and not isinstance(body, dict):
+        # A read that succeeded without a JSON object (204, empty, broken, an array) told us
+        # nothing: it is retried like any transport fault, never taken as an answer.
+        kind = "invalid-json" if raw.strip() else "empty-body"
+        raise TransportError(kind, f"HTTP {status} without a JSON object body", status)
+    if body is None and raw.strip() and success and status != 204:
+        # A write's success we cannot read is no success: it must be verified.
         raise TransportError("invalid-json", f"HTTP {status} with an unreadable body", status)
     return GraphResponse(status, headers, body, headers.get("request-id"))
 

@@ -26,7 +26,7 @@ from tenacity.wait import wait_random_exponential
 
 RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 THROTTLE_STATUSES: frozenset[int] = frozenset({429, 503})
-"""Answers whose `Retry-After` pauses the whole request class, not just one request."""
+"""Answers that mean "not now" (a 503 only with `Retry-After`): they draw on `max_throttled`."""
 
 log = structlog.get_logger("graph_batch.retry")
 

@@ -2,15 +2,16 @@
 
 An answer is a `GraphResponse` or the `TransportError` that stood in for one. Transport failures
 and `RETRY_STATUSES` are worth another attempt, after the server's `Retry-After` (clamped) when
-it sent one (a `Retry-After` of zero counts as none). A 429, or a 503 with `Retry-After`,
-pauses the whole request class; any other answer lets the class ramp back up.
+it sent one (a `Retry-After` of zero counts as none). A 429 teaches the class's pacer and pauses
+the class; a 503 only delays its own request (why: `batch.http.pacing`); any other answer lets
+the class ramp back up.
 """
 
 from __future__ import annotations
 
 from batch.errors import TransportError
 from batch.http.client import GraphResponse
-from batch.http.pacing import Pacer
+from batch.http.pacing import Slot
 from batch.http.retry_after import parse_retry_after
 from batch.http.retry_policy import RETRY_STATUSES, THROTTLE_STATUSES, Retryable, RetryPolicy
 
@@ -39,11 +40,10 @@ def retry_signal(answer: Answer, policy: RetryPolicy) -> Retryable | None:
     )
 
 
-def pace(pacer: Pacer, answer: GraphResponse, policy: RetryPolicy) -> None:
-    """Tell `pacer` whether the server throttled this answer or let it through."""
-    retry_after = parse_retry_after(answer.header("Retry-After"))
-    if answer.status == 429 or (answer.status in THROTTLE_STATUSES and retry_after):
-        # Everyone in this class waits, or the next sends would be throttled too.
-        pacer.throttled(min(retry_after or 0.0, policy.max_retry_after))
-    else:
-        pacer.admitted()
+def pace(slot: Slot, answer: GraphResponse, policy: RetryPolicy) -> None:
+    """Tell the pacer through `slot` whether the server throttled this answer or let it through."""
+    if answer.status == 429:
+        retry_after = parse_retry_after(answer.header("Retry-After"))
+        slot.throttled(None if retry_after is None else min(retry_after, policy.max_retry_after))
+    elif answer.status != 503:
+        slot.admitted()

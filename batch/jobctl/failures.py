@@ -13,28 +13,50 @@ the error columns, so the ids read back are the ids that failed.
 
 The file is written to a temporary name beside it and renamed into place when the run ends, so
 a reader never sees half a file. It is created only when at least one row failed; otherwise a
-file left by an earlier run is removed, so its presence always means "these rows failed last
-time". Mode 0600: registration emails are personal data.
+failures CSV this job left earlier (same header) is removed, so its presence means "these rows
+failed last time". A file that is not a failures CSV is never replaced or removed: the run
+refuses to start (exit 2). Mode 0600: registration emails are personal data.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import os
-import tempfile
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
 from batch.errors import GraphBatchError, UsageError
+from batch.files.private import describe, private_temp
 from batch.operations import FIELD_NAMES
 from batch.safe_text import csv_cell, escape_controls
 
 ERROR_COLUMNS: tuple[str, ...] = ("error_code", "error_message")
 """The columns added to each failed row; the manifest loader ignores them on input."""
 LABEL_PREFIX = "x-"
+_HEADER_LIMIT = 65536
+
+
+def _existing_header(path: Path) -> tuple[str, ...] | None:
+    """The header row of the regular file at `path`; None when there is none; UsageError
+    when something other than a regular file is there."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        raise UsageError(
+            f"--failures-csv {path} is not a regular file (a symlink, folder or device): "
+            "refusing to replace it; nothing was sent"
+        )
+    with path.open("rb") as stream:
+        head = stream.read(_HEADER_LIMIT).decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = next(csv.reader(io.StringIO(head.partition("\n")[0])), [])
+    return tuple(first)
 
 
 def failure_columns(input_columns: Sequence[str]) -> tuple[str, ...]:
@@ -66,16 +88,28 @@ class FailuresCsvWriter:
 
     def __enter__(self) -> FailuresCsvWriter:
         try:
-            fd, name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
+            header = _existing_header(self.path)
+            if header and header[-len(ERROR_COLUMNS) :] != ERROR_COLUMNS:
+                raise UsageError(
+                    f"--failures-csv {self.path} exists and is not a failures CSV (its header "
+                    "does not end in error_code,error_message): refusing to replace it; give "
+                    "another path; nothing was sent"
+                )
+            fd, self._temp = private_temp(self.path)
         except OSError as exc:
-            raise UsageError(f"cannot write failures CSV {self.path}: {exc.strerror}") from exc
-        self._temp = Path(name)
+            raise UsageError(f"cannot write failures CSV {self.path}: {describe(exc)}") from exc
         # errors="replace": a lone surrogate in a server's error message must not stop the run.
         self._stream = os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="")
         self._writer = csv.DictWriter(self._stream, fieldnames=self.columns, restval="")
         self._writer.writeheader()
+        try:
+            self._stream.flush()  # A full disk shows now, before anything is sent.
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # closing flushes again, failing again
+                self._stream.close()
+            self._temp.unlink(missing_ok=True)
+            self._stream = self._writer = self._temp = None
+            raise UsageError(f"cannot write failures CSV {self.path}: {describe(exc)}") from exc
         return self
 
     def add(self, fields: Mapping[str, str], error_code: str, error_message: str) -> None:
@@ -115,10 +149,15 @@ class FailuresCsvWriter:
                 os.replace(temp, self.path)
             else:
                 temp.unlink()
-                self.path.unlink(missing_ok=True)
-        except OSError as error:
+                if exc_type is None:  # A run that never got going says nothing about rows.
+                    self._remove_if_ours()
+        except (OSError, UsageError) as error:
             with contextlib.suppress(OSError):
                 temp.unlink()
-            raise GraphBatchError(
-                f"cannot write failures CSV {self.path}: {error.strerror}"
-            ) from error
+            reason = describe(error) if isinstance(error, OSError) else error.message
+            raise GraphBatchError(f"cannot write failures CSV {self.path}: {reason}") from error
+
+    def _remove_if_ours(self) -> None:
+        """Remove an earlier failures CSV of this job (same header); leave anything else."""
+        if _existing_header(self.path) == self.columns:
+            self.path.unlink(missing_ok=True)

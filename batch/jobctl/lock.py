@@ -1,17 +1,21 @@
-"""One run of a job at a time: an exclusive `flock` on a lock file beside the audit log.
+"""One run of a job at a time: an exclusive operating-system lock on the job's lock file.
 
-The kernel drops a `flock` when its holder dies, however it dies, so a lock is never stuck: the
-next run simply takes it. The holder writes who it is (pid, host, start time, command) into the
-file so a refused run can say whom it waited for; info still present when a run takes the lock
-was left by a holder that died without releasing it (kill -9, power loss), which the runner
-reports as a stale lock taken over. The file is never deleted: unlinking a flock'd file lets two
-processes lock two different inodes under one name.
+The lock is taken through portalocker (`flock` on POSIX, `msvcrt.locking` on Windows), which
+the operating system drops when its holder dies, however it dies: a lock is never stuck, the
+next run simply takes it. Who holds it (pid, host, start time, command) is written to a
+`.holder` file beside the lock, since a Windows lock also bars others from reading the locked
+file; holder info still present when a run takes the lock was left by a holder that died
+without releasing it (kill -9, power loss), which the runner reports as a stale lock taken
+over. Neither file is ever deleted (unlinking a locked file lets two processes lock two
+different files under one name), and neither is opened through a symlink.
+
+Where a platform has no file locking at all (neither `fcntl` nor `msvcrt`), the holder file
+alone is the lock: held while it names a live process on this host.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -22,20 +26,20 @@ from pathlib import Path
 from types import TracebackType
 
 from batch.errors import LockHeldError, UsageError
+from batch.files.private import describe, open_private
 
-LOCK_SUFFIX = ".lock"
+HOLDER_SUFFIX = ".holder"
+_HOLDER_LIMIT = 4096
 
 
-def lock_path_for(audit_log: Path, lock_file: Path | None = None) -> Path:
-    """The lock of a job: `--lock-file` when given, else `<audit-log>.lock`."""
-    if lock_file is not None:
-        return lock_file
-    return audit_log.with_name(audit_log.name + LOCK_SUFFIX)
+def holder_path_for(lock_path: Path) -> Path:
+    """The file beside the lock that names its holder."""
+    return lock_path.with_name(lock_path.name + HOLDER_SUFFIX)
 
 
 @dataclass(frozen=True)
 class Holder:
-    """Who holds (or held) a lock, as written into the lock file."""
+    """Who holds (or held) a lock, as written into the holder file."""
 
     pid: int
     host: str
@@ -54,7 +58,7 @@ class Holder:
 
     @classmethod
     def parse(cls, text: str) -> Holder | None:
-        """The holder recorded in a lock file, or None when it is empty or unreadable."""
+        """The holder recorded in a holder file, or None when it is empty or unreadable."""
         try:
             data = json.loads(text)
             return cls(
@@ -70,18 +74,58 @@ class Holder:
         """`pid 123 on host web1 since 2026-01-01T00:00:00+00:00`."""
         return f"pid {self.pid} on host {self.host} since {self.started}"
 
+    def is_alive(self) -> bool:
+        """Whether this holder may still be running (True whenever that cannot be told)."""
+        if self.host != socket.gethostname() or os.name != "posix":
+            return True  # Windows' os.kill would terminate the process: never probe there.
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+
+
+def _os_lock(fd: int) -> bool | None:
+    """Lock `fd` without waiting: True taken, False held elsewhere, None no locking here."""
+    try:
+        import portalocker  # noqa: PLC0415 - a platform without fcntl/msvcrt cannot import it.
+    except ImportError:
+        return None
+    try:
+        portalocker.lock(fd, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+    except portalocker.AlreadyLocked:
+        return False
+    except portalocker.LockException as exc:
+        raise OSError(exc.strerror or str(exc)) from exc
+    return True
+
+
+def _os_unlock(fd: int) -> None:
+    try:
+        import portalocker  # noqa: PLC0415
+    except ImportError:
+        return
+    with contextlib.suppress(OSError, portalocker.LockException):  # closing drops it anyway
+        portalocker.unlock(fd)
+
 
 class JobLock:
     """`with JobLock(path) as lock:` holds the job's lock; raises LockHeldError when taken.
 
     After entering, `lock.stale` is the holder a dead process left behind (None when the lock
-    was free and clean), so the runner can log "took over stale lock from pid N".
+    was free and clean), so the runner can log "took over stale lock from pid N". `job` names
+    the job in the refusal message (e.g. "the audit log a.jsonl").
     """
 
-    def __init__(self, path: Path, command: str | None = None) -> None:
+    def __init__(self, path: Path, command: str | None = None, job: str | None = None) -> None:
         self.path = path
+        self.holder_path = holder_path_for(path)
         self._command = command
+        self._job = job or f"the lock {path}"
         self._fd: int | None = None
+        self._holder_fd: int | None = None
         self.stale: Holder | None = None
 
     def __enter__(self) -> JobLock:
@@ -97,48 +141,63 @@ class JobLock:
         self.release()
 
     def acquire(self) -> None:
-        """Take the lock without waiting, or raise LockHeldError naming its holder."""
+        """Take the lock without waiting, or raise LockHeldError naming its holder.
+
+        UsageError when the lock or holder file cannot be opened or written (a symlink, a
+        missing directory, a full disk).
+        """
         if self._fd is not None:
             raise RuntimeError("JobLock is not reentrant")
-        # O_NOFOLLOW: a planted symlink must not make us truncate some other file.
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        fd = self._open(self.path)
         try:
-            fd = os.open(self.path, flags, 0o600)
+            taken = _os_lock(fd)
         except OSError as exc:
-            raise UsageError(f"cannot open lock file {self.path}: {exc.strerror}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            holder = Holder.parse(_read_all(fd))
             os.close(fd)
-            who = holder.describe() if holder else "a process that is still starting"
-            raise LockHeldError(
-                f"another run of this job holds the lock {self.path}: {who}"
+            raise UsageError(f"cannot lock {self.path}: {describe(exc)}") from exc
+        try:
+            holder_fd = self._open(self.holder_path)
+        except UsageError:
+            os.close(fd)
+            raise
+        recorded = Holder.parse(_read_all(holder_fd))
+        if taken is False or (taken is None and recorded is not None and recorded.is_alive()):
+            for descriptor in (holder_fd, fd):
+                os.close(descriptor)
+            who = recorded.describe() if recorded else "a process that is still starting"
+            raise LockHeldError(f"another run of {self._job} holds its lock ({self.path}): {who}")
+        self._fd, self._holder_fd, self.stale = fd, holder_fd, recorded
+        try:
+            _overwrite(holder_fd, json.dumps(asdict(Holder.current(self._command))) + "\n")
+        except OSError as exc:
+            self.release()
+            raise UsageError(
+                f"cannot write the lock file {self.holder_path}: {describe(exc)}"
             ) from exc
-        except OSError as exc:
-            os.close(fd)
-            raise UsageError(f"cannot lock {self.path}: {exc.strerror}") from exc
-        self._fd = fd
-        self.stale = Holder.parse(_read_all(fd))
-        _overwrite(fd, json.dumps(asdict(Holder.current(self._command))) + "\n")
 
     def release(self) -> None:
         """Clear the holder info and drop the lock; safe to call twice."""
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        # Clearing first means a later taker finds an empty file, i.e. a clean release.
-        with contextlib.suppress(OSError):
-            _overwrite(fd, "")
-        os.close(fd)  # Closing the last descriptor drops the flock.
+        fd, holder_fd = self._fd, self._holder_fd
+        self._fd = self._holder_fd = None
+        if holder_fd is not None:
+            # Clearing first means a later taker finds an empty file, i.e. a clean release.
+            with contextlib.suppress(OSError):
+                _overwrite(holder_fd, "")
+            os.close(holder_fd)
+        if fd is not None:
+            _os_unlock(fd)
+            os.close(fd)  # Closing the last descriptor drops the lock in any case.
+
+    @staticmethod
+    def _open(path: Path) -> int:
+        try:
+            return open_private(path, append=False).fd
+        except OSError as exc:
+            raise UsageError(f"cannot open lock file {path}: {describe(exc)}") from exc
 
 
 def _read_all(fd: int) -> str:
     os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    return b"".join(chunks).decode("utf-8", errors="replace")
+    return os.read(fd, _HOLDER_LIMIT).decode("utf-8", errors="replace")
 
 
 def _overwrite(fd: int, text: str) -> None:

@@ -11,9 +11,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, event_path
+from batch.http import shapes
+from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession
 from batch.planning.reader import ReadResult
-from batch.run.verify import is_canceled
+from batch.run.outcomes import Verified
+from batch.run.verify import is_canceled, read_existence, verification_read
 
 AnyOperation = Cancel | RemoveSession | CancelRegistration | GetSession
 
@@ -26,7 +28,15 @@ class Classification(StrEnum):
     NOT_FOUND = "not-found"
     FORBIDDEN = "forbidden"
     ERROR = "error"
+    UNKNOWN = "unknown"
+    """The token may not read whether the change is in place (a delegated token may not list
+    a registration's sessions); the targets exist, so a run sends it and its answer decides."""
 
+
+WILL_SEND: frozenset[Classification] = frozenset(
+    {Classification.WILL_APPLY, Classification.UNKNOWN}
+)
+"""Classifications whose rows `run --plan` sends."""
 
 NEEDS_ATTENTION: frozenset[Classification] = frozenset(
     {Classification.NOT_FOUND, Classification.FORBIDDEN, Classification.ERROR}
@@ -63,14 +73,8 @@ class Verdict:
 
 
 def read_path(op: AnyOperation) -> str:
-    """The one GET that tells whether `op` would change anything."""
-    if isinstance(op, Cancel):
-        return event_path(op.event_type, op.event_id)
-    if isinstance(op, RemoveSession):
-        return f"{op.registration_path}/sessions"
-    if isinstance(op, CancelRegistration):
-        return op.registration_path
-    return op.path
+    """The GET that tells whether `op` would change anything (the run's verification read)."""
+    return op.path if isinstance(op, GetSession) else verification_read(op)[1]
 
 
 def _malformed(what: str, code: str | None = None) -> Verdict:
@@ -78,10 +82,10 @@ def _malformed(what: str, code: str | None = None) -> Verdict:
 
 
 def _sessions_verdict(op: RemoveSession, body: dict[str, object]) -> Verdict:
-    sessions = body.get("value")
-    if not isinstance(sessions, list):
+    sessions = shapes.items(body)
+    if sessions is None:
         return _malformed("no `value` list of sessions")
-    ids = {item.get("id") for item in sessions if isinstance(item, dict)}
+    ids = {item.get("id") for item in sessions}
     if op.session_id in ids:
         return Verdict(Classification.WILL_APPLY, "session is on the registration")
     if "@odata.nextLink" in body:
@@ -92,8 +96,8 @@ def _sessions_verdict(op: RemoveSession, body: dict[str, object]) -> Verdict:
 
 
 def _status_verdict(op: Cancel | CancelRegistration, body: dict[str, object]) -> Verdict:
-    status = body.get("status")
-    if not isinstance(status, str):
+    status = shapes.status(body)
+    if status is None:
         return _malformed("no `status`")
     what = "event" if isinstance(op, Cancel) else "registration"
     if is_canceled(status):
@@ -127,6 +131,21 @@ def verdict(op: AnyOperation, result: ReadResult) -> Verdict:
     return _from_body(op, result.body)
 
 
+def existence_verdict(op: RemoveSession, results: list[ReadResult]) -> Verdict:
+    """A remove-session the token may not look into, from reads of its registration and session."""
+    found = read_existence([result.status for result in results])
+    if found is Verified.MISSING:
+        code = next(r.error_code for r in results if r.status == 404)
+        return Verdict(Classification.NOT_FOUND, "registration or session not found", code)
+    if found is Verified.DONE_BY_RESEND:
+        detail = (
+            "registration and session exist; this token may not list the registration's sessions"
+        )
+        return Verdict(Classification.UNKNOWN, detail)
+    failed = next(r for r in results if r.status != 200)
+    return verdict(op, failed)
+
+
 def _missing(op: AnyOperation) -> str:
     if isinstance(op, Cancel):
         return "event not found"
@@ -135,9 +154,11 @@ def _missing(op: AnyOperation) -> str:
     return "event or registration not found"
 
 
-def classify(index: int, line: int, op: AnyOperation, result: ReadResult) -> PlanRow:
-    """The plan of one manifest row, from its op and the result of its read."""
-    found = verdict(op, result)
+def classify(
+    index: int, line: int, op: AnyOperation, result: ReadResult, found: Verdict | None = None
+) -> PlanRow:
+    """The plan of one manifest row, from its op and the result of its read (or `found`)."""
+    found = found or verdict(op, result)
     return PlanRow(
         index=index,
         line=line,

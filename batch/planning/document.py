@@ -7,9 +7,10 @@ at the end, so memory stays flat and a plan file that exists is always complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +18,8 @@ from typing import IO, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
+from batch.errors import UsageError
+from batch.files.private import describe, private_temp
 from batch.http.pacing import estimated_seconds
 from batch.planning.classify import PlanRow
 from batch.planning.tally import PlanTally
@@ -63,9 +66,10 @@ class PlanWriter:
         self._rows = 0
 
     def __enter__(self) -> Self:
-        directory = self._path.resolve().parent
-        handle, temp = tempfile.mkstemp(prefix=f".{self._path.name}.", dir=directory)
-        self._temp = Path(temp)
+        try:
+            handle, self._temp = private_temp(self._path)
+        except OSError as exc:
+            raise UsageError(f"cannot write the plan {self._path}: {describe(exc)}") from exc
         self._file = os.fdopen(handle, "w", encoding="utf-8")
         head = json_safe(self._header.model_dump_json())
         self._file.write(head[:-1] + ',"rows":[\n')
@@ -76,7 +80,8 @@ class PlanWriter:
         if self._file is None:
             raise RuntimeError("PlanWriter used outside `with`")
         line = json_text(row.model_dump(mode="json"), separators=(",", ":"))
-        self._file.write(("" if self._rows == 0 else ",\n") + line)
+        with self._writing():
+            self._file.write(("" if self._rows == 0 else ",\n") + line)
         self._rows += 1
 
     def finish(self, tally: PlanTally, write_limit: RateLimit) -> None:
@@ -89,12 +94,23 @@ class PlanWriter:
             "will_apply_writes": tally.will_apply_writes,
             "estimated_write_seconds": estimated_seconds(tally.will_apply_writes, write_limit),
         }
-        self._file.write("\n]," + json.dumps(totals)[1:] + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
-        os.replace(self._temp, self._path)
+        with self._writing():
+            self._file.write("\n]," + json.dumps(totals)[1:] + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            os.replace(self._temp, self._path)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write (a full disk) is one line and exit 2, with no half plan left."""
+        try:
+            yield
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the plan {self._path}: {describe(exc)}; no plan was written"
+            ) from exc
 
     def __exit__(
         self,
@@ -103,6 +119,7 @@ class PlanWriter:
         tb: TracebackType | None,
     ) -> None:
         if self._file is not None:  # not finished: leave no half-written plan behind
-            self._file.close()
+            with contextlib.suppress(OSError):  # a full disk fails the flush in close()
+                self._file.close()
             self._file = None
             self._temp.unlink(missing_ok=True)

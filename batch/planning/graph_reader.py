@@ -50,7 +50,7 @@ class GraphReader:
             async for attempt in retrying:
                 with attempt:
                     last = await self._attempt(path)
-                    signal = retry_signal(last, self._policy) or _unreadable(last)
+                    signal = retry_signal(last, self._policy)
                     if signal is not None:
                         raise signal
         except Retryable:
@@ -68,22 +68,15 @@ class GraphReader:
         return answer
 
     async def _send(self, path: str, token: str) -> Answer:
-        async with self._pacer.slot():
+        async with self._pacer.slot() as slot:
             try:
                 answer = await self._client.send(
                     "GET", path, token=token, client_request_id=str(uuid.uuid4())
                 )
             except TransportError as exc:
                 return exc
-            pace(self._pacer, answer, self._policy)
+            pace(slot, answer, self._policy)
             return answer
-
-
-def _unreadable(answer: Answer) -> Retryable | None:
-    # A success whose JSON is not an object is as unreadable as broken JSON: try again.
-    if isinstance(answer, GraphResponse) and answer.ok and _not_object(answer):
-        return Retryable(f"HTTP {answer.status} body is not a JSON object")
-    return None
 
 
 def _not_object(answer: GraphResponse) -> bool:

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from batch.errors import AuthError, GraphBatchError
-from batch.planning.classify import AnyOperation, PlanRow, classify, read_path
+from batch.operations import RemoveSession
+from batch.planning.classify import AnyOperation, PlanRow, classify, existence_verdict, read_path
 from batch.planning.reader import Reader
+from batch.run.verify import Reach, existence_paths, verification_read
 
 
 class _Location(Protocol):
@@ -40,10 +42,24 @@ class PlannableEntry(Protocol):
         ...
 
 
-async def plan_row(entry: PlannableEntry, reader: Reader) -> PlanRow:
-    """Read what `entry` targets and classify it."""
-    result = await reader.get(read_path(entry.operation))
-    return classify(entry.index, entry.location.line, entry.operation, result)
+async def plan_row(entry: PlannableEntry, reader: Reader, reach: Reach) -> PlanRow:
+    """Read what `entry` targets and classify it, with reads the token may make (as a run does).
+
+    A remove-session whose sessions list is out of the token's reach (`reach`) is classified
+    from reads of its registration and its session: `not-found`, or `unknown`.
+    """
+    op = entry.operation
+    where = (entry.index, entry.location.line, op)
+    if not isinstance(op, RemoveSession):
+        return classify(*where, await reader.get(read_path(op)))
+    kind, path = verification_read(op)
+    if not reach.refused(kind):
+        result = await reader.get(path)
+        if not reach.note(kind, result.status):
+            return classify(*where, result)
+    results = [await reader.get(each) for each in existence_paths(op)]
+    telling = next((r for r in results if r.status != 200), results[-1])
+    return classify(*where, telling, existence_verdict(op, results))
 
 
 async def plan_rows(
@@ -61,7 +77,8 @@ async def plan_rows(
     first = next(rows, None)
     if first is None:
         return
-    row = await plan_row(first, reader)
+    reach = Reach()
+    row = await plan_row(first, reader, reach)
     if row.status == 401:
         raise refused
     on_row(row)
@@ -69,7 +86,7 @@ async def plan_rows(
 
     async def bounded(entry: PlannableEntry) -> PlanRow:
         async with slots:
-            return await plan_row(entry, reader)
+            return await plan_row(entry, reader, reach)
 
     # A look-ahead window bounds how many finished rows wait for a slower earlier one.
     window: deque[asyncio.Task[PlanRow]] = deque()

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from batch.errors import UsageError
-from batch.planning.classify import Classification
+from batch.planning.classify import WILL_SEND
 from batch.planning.document import PLAN_VERSION, PlanDocument
 
 
@@ -66,7 +66,8 @@ def load_plan(path: Path) -> PlanDocument:
 
 
 def load_plan_selection(path: str | Path, manifest_sha256: str) -> PlanSelection:
-    """The will-apply rows of the plan at `path`; refuses a plan of other manifest bytes."""
+    """The rows of the plan at `path` a run sends (`will-apply`, `unknown`); refuses a plan of
+    other manifest bytes."""
     plan = load_plan(Path(path))
     if plan.manifest_sha256 != manifest_sha256:
         raise UsageError(
@@ -75,7 +76,5 @@ def load_plan_selection(path: str | Path, manifest_sha256: str) -> PlanSelection
             "the manifest changed since it was planned: run `graph-batch plan` again; "
             "nothing was sent"
         )
-    rows = frozenset(
-        (row.index, row.key) for row in plan.rows if row.classification is Classification.WILL_APPLY
-    )
+    rows = frozenset((row.index, row.key) for row in plan.rows if row.classification in WILL_SEND)
     return PlanSelection(manifest_sha256, rows)

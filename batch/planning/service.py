@@ -49,7 +49,7 @@ async def make_plan(
     client = GraphClient(settings.base_url, settings.api_version, connections=settings.concurrency)
     async with client:
         reader = GraphReader(
-            client, TokenHolder(tokens), Pacer(settings.read_limit, clock), clock, policy
+            client, TokenHolder(tokens), Pacer(settings.read_limit, clock, "read"), clock, policy
         )
         with ExitStack() as stack:
             writer = stack.enter_context(PlanWriter(out, header)) if out is not None else None

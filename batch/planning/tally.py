@@ -9,7 +9,7 @@ from batch.durations import format_duration
 from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
 from batch.operations import OP_NAMES
-from batch.planning.classify import NEEDS_ATTENTION, Classification, PlanRow
+from batch.planning.classify import NEEDS_ATTENTION, WILL_SEND, Classification, PlanRow
 from batch.settings import RateLimit
 
 MAX_LISTED = 20
@@ -40,9 +40,7 @@ class PlanTally:
     @property
     def will_apply_writes(self) -> int:
         """Rows a run would send as a write (reads that "apply" are not writes)."""
-        return sum(
-            n[Classification.WILL_APPLY] for op, n in self.by_op.items() if is_destructive(op)
-        )
+        return sum(n[c] for op, n in self.by_op.items() if is_destructive(op) for c in WILL_SEND)
 
     @property
     def needs_attention(self) -> bool:
@@ -85,6 +83,14 @@ def render_summary(tally: PlanTally, write_limit: RateLimit, manifest: str = "")
         hidden = sum(tally.counts[c] for c in NEEDS_ATTENTION) - len(tally.attention)
         if hidden:
             lines.append(f"  ... and {hidden:,} more (see the plan file)")
+    unknown = tally.counts[Classification.UNKNOWN]
+    if unknown:
+        lines += [
+            "",
+            f"{unknown:,} row(s) unknown: this token may not list a registration's sessions, "
+            "so whether each session is still on its registration cannot be read; the run "
+            "sends them and settles each by its answer (404: already done).",
+        ]
     writes = tally.will_apply_writes
     seconds = estimated_seconds(writes, write_limit)
     lines.append("")

@@ -23,11 +23,11 @@ from batch.errors import AuthError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
 from batch.http.retry_policy import RetryPolicy
-from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
-from batch.jobctl.lock import JobLock, lock_path_for
+from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import Entry, Validation, iter_entries
 from batch.run.console import Console
 from batch.run.executor import Executor, Traffic
+from batch.run.job_files import open_run_files
 from batch.run.preflight import preflight
 from batch.run.progress import Progress
 from batch.run.selection import Selection, Survey
@@ -43,6 +43,8 @@ class Job:
 
     manifest: str
     manifest_path: str
+    state_dir: Path | None
+    """Where the job's lock lives; None when `--lock-file` names it (see `lock_place`)."""
     validation: Validation
     settings: RunSettings
     selection: Selection
@@ -80,26 +82,14 @@ async def execute(
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:
-            if settings.audit_log or settings.lock_file:
-                # A default audit log is unique per run, so a lock beside it would guard nothing.
-                lock = stack.enter_context(JobLock(lock_path_for(audit_path, settings.lock_file)))
-                if lock.stale is not None:
-                    print(
-                        for_terminal(
-                            f"graph-batch: took over the stale lock {lock.path} left by "
-                            f"{lock.stale.describe()} (that run died without releasing it)"
-                        ),
-                        file=console.err,
-                    )
-            audit = stack.enter_context(AuditWriter(audit_path))
-            failures = None
-            if settings.failures_csv is not None:
-                columns = job.validation.columns
-                if job.validation.format != "csv":
-                    columns = yaml_columns([dict.fromkeys(columns, "")])
-                failures = stack.enter_context(FailuresCsvWriter(settings.failures_csv, columns))
-            audit.write(
-                RunStarted(
+            files = open_run_files(
+                stack,
+                settings=settings,
+                validation=job.validation,
+                state_dir=job.state_dir,
+                token=token,
+                audit_path=audit_path,
+                started=RunStarted(
                     run_id=run_id,
                     tool_version=__version__,
                     manifest=job.manifest_path,
@@ -108,8 +98,10 @@ async def execute(
                     base_url=settings.base_url,
                     operation_count=job.survey.rows,
                     resumed=settings.resume,
-                )
+                ),
+                err=console.err,
             )
+            audit, failures = files.audit, files.failures
             started = clock.now()
             totals, traffic = await _run(
                 job,
@@ -132,6 +124,7 @@ async def execute(
                     exit_code=int(code),
                     throttled=traffic.throttled,
                     interrupted=totals.stop_reason is StopReason.INTERRUPTED,
+                    settled_rate=traffic.settled_rate,
                 )
             )
     finally:
@@ -161,6 +154,7 @@ async def _run(
 ) -> tuple[RunTotals, Traffic]:
     settings = job.settings
     deadline_at = clock.now() + (settings.deadline or float("inf"))
+    pacers = Pacers(settings.write_limit, settings.read_limit, clock)
     async with GraphClient(
         settings.base_url,
         settings.api_version,
@@ -171,7 +165,7 @@ async def _run(
             run_id=run_id,
             client=client,
             tokens=TokenHolder(source),
-            pacers=Pacers(settings.write_limit, settings.read_limit, clock),
+            pacers=pacers,
             policy=policy,
             clock=clock,
             audit=audit,
@@ -183,6 +177,7 @@ async def _run(
             live=console.live,
             clock=clock,
             throttled=lambda: executor.traffic.throttled,
+            paced_seconds=_paced_seconds(pacers, job.survey),
             as_json=job.settings.log_format == "json",
         )
         runner = Runner(
@@ -210,7 +205,19 @@ async def _run(
             if reporter is not None:
                 reporter.cancel()
                 await asyncio.gather(reporter, return_exceptions=True)
+    executor.traffic.settled_rate = pacers.settled()
     return totals, executor.traffic
+
+
+def _paced_seconds(pacers: Pacers, survey: Survey) -> Callable[[int], float]:
+    """Seconds the learned rates need for `left` rows, in the run's mix of writes and reads."""
+    share = survey.writes / survey.rows if survey.rows else 0.0
+
+    def seconds(left: int) -> float:
+        writes = round(left * share)
+        return pacers.seconds_for(writes, left - writes)
+
+    return seconds
 
 
 def _report(

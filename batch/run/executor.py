@@ -22,13 +22,28 @@ from batch.audit.writer import AuditWriter
 from batch.auth.factory import token_refused_error
 from batch.auth.token_holder import TokenHolder, cae_claims
 from batch.errors import TransportError
+from batch.http import shapes
 from batch.http.client import GraphClient, GraphResponse
 from batch.http.pacing import Clock, Pacers
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
 from batch.http.transient import Answer, pace, retry_signal
-from batch.operations import GetSession, RequestClass
-from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.run.verify import AnyOperation, read_verification, verification_path
+from batch.operations import GetSession, RemoveSession, RequestClass
+from batch.run.outcomes import (
+    VERIFIED_REASONS,
+    AttemptResult,
+    Verified,
+    classify,
+    needs_verification,
+)
+from batch.run.verify import (
+    AnyOperation,
+    Reach,
+    WriteOperation,
+    existence_paths,
+    read_existence,
+    read_verification,
+    verification_read,
+)
 
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 """Answers a gateway may give after the service applied the change (503 and 429 are refusals)."""
@@ -41,6 +56,8 @@ class Traffic:
     requests: int = 0
     throttled: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
+    settled_rate: dict[str, float] = field(default_factory=dict)
+    """Learned requests per second per class, once the run is over."""
 
 
 @dataclass
@@ -103,34 +120,30 @@ class Executor:
         self._clock = clock
         self._audit = audit
         self._seconds_left = seconds_left
+        self._reach = Reach()
 
     async def execute(self, state: RowState, labels: dict[str, str]) -> OpFinished:
         """Do one row and return its `op.finished` record (written by the caller)."""
         op = state.op
-        request = _Request(
-            state.row,
-            op.op,
-            op.method,
-            op.path,
-            op.request_class,
-            state.client_request_id,
-            op.target,
-            state=state,
-        )
+        request = _row_request(state)
+        if isinstance(op, GetSession):
+            state.last = await self._send_with_retries(request, state.attempts)
+            verdict = classify(op.request_class, state.attempts)
+            return self.finished(state, labels, verdict.outcome, verdict.reason)
         verified: Verified | None = None
 
         async def already_in_place() -> bool:
             nonlocal verified
             verified = await self._verify(state, op)
-            return verified is Verified.DONE
+            return verified.done
 
-        writes = op.request_class is RequestClass.WRITE
-        if writes and state.read_back_first and await already_in_place():
-            return self.finished(state, labels, Outcome.ALREADY_DONE, "verified")
-        state.last = await self._send_with_retries(
-            request, state.attempts, already_in_place if writes else None
-        )
-        if verified is not Verified.DONE and needs_verification(op.request_class, state.attempts):
+        if state.read_back_first and await already_in_place():
+            # An earlier run's write went unanswered (write-ahead record): it was applied.
+            reason = VERIFIED_REASONS[verified] if verified is not None else None
+            return self.finished(state, labels, Outcome.ALREADY_DONE, reason)
+        state.last = await self._send_with_retries(request, state.attempts, already_in_place)
+        settled = verified is not None and verified.done
+        if not settled and needs_verification(op.request_class, state.attempts):
             verified = await self._verify(state, op)
         verdict = classify(op.request_class, state.attempts, verified)
         return self.finished(state, labels, verdict.outcome, verdict.reason)
@@ -163,7 +176,7 @@ class Executor:
                 "error_message": last.error_message,
             }
             if isinstance(state.op, GetSession) and last.ok:
-                details |= _session_fields(last.body)
+                details |= shapes.session_fields(last.body) or {}
         elif isinstance(last, TransportError):
             details = {"error_code": last.kind, "error_message": last.message}
         if outcome is not Outcome.FAILED:
@@ -186,9 +199,33 @@ class Executor:
             **details,
         )
 
-    async def _verify(self, state: RowState, op: Any) -> Verified:
-        answer = await self.read(state.row, op, verification_path(op), "verify")
-        return read_verification(op, answer if isinstance(answer, GraphResponse) else None)
+    async def _verify(self, state: RowState, op: WriteOperation) -> Verified:
+        """Read the target back, with the preferred read unless this token was refused it."""
+        kind, path = verification_read(op)
+        if not self._reach.refused(kind):
+            answer = await self.read(state.row, op, path, "verify")
+            response = answer if isinstance(answer, GraphResponse) else None
+            if response is None or not self._reach.note(kind, response.status):
+                return read_verification(op, response)
+        return await self._fallback(state, op)
+
+    async def _fallback(self, state: RowState, op: WriteOperation) -> Verified:
+        """Settle a remove-session its token may not look into, through its idempotent DELETE.
+
+        A 2xx carrying an error body is settled by sending the DELETE once more (it cannot
+        remove anything twice); a 404 by reading both ends of the link.
+        """
+        if not isinstance(op, RemoveSession):
+            return Verified.UNKNOWN
+        if _is_error_success(state.last):
+            state.last = await self._send_with_retries(_row_request(state), state.attempts)
+        if not _is_404(state.last):
+            return Verified.UNKNOWN  # Not yet re-sent: the caller re-sends, then asks again.
+        statuses = []
+        for path in existence_paths(op):
+            answer = await self.read(state.row, op, path, "verify")
+            statuses.append(answer.status if isinstance(answer, GraphResponse) else None)
+        return read_existence(statuses)
 
     async def _send_with_retries(
         self,
@@ -249,7 +286,7 @@ class Executor:
         self, request: _Request, history: list[AttemptResult], waited: float, token: str
     ) -> Answer:
         answer: Answer
-        async with self._pacers[request.request_class].slot():
+        async with self._pacers[request.request_class].slot() as slot:
             if request.state is not None:
                 request.state.sent = True
                 request.state.sends += 1
@@ -277,7 +314,10 @@ class Executor:
             except TransportError as exc:
                 answer = exc
             else:
-                pace(self._pacers[request.request_class], answer, self._policy)
+                pace(slot, answer, self._policy)
+                answer = _checked(request, answer)
+        if request.state is not None:
+            request.state.last = answer  # A token refusal escapes; the row keeps its answer.
         self._count(answer)
         result = (
             AttemptResult(answer.status, answer.error_code)
@@ -317,19 +357,34 @@ def _may_hide_a_change(answer: Answer) -> bool:
     return not isinstance(answer, GraphResponse) or answer.status in AMBIGUOUS_STATUSES
 
 
-def _session_fields(body: Any) -> dict[str, str | None]:
-    if not isinstance(body, dict):
-        return {}
+def _is_404(answer: Answer | None) -> bool:
+    return isinstance(answer, GraphResponse) and answer.status == 404
 
-    def when(name: str) -> str | None:
-        value = body.get(name)
-        inner = value.get("dateTime") if isinstance(value, dict) else None
-        return str(inner) if inner is not None else None
 
-    subject, url = body.get("subject"), body.get("joinWebUrl")
-    return {
-        "subject": str(subject) if subject is not None else None,
-        "startDateTime": when("startDateTime"),
-        "endDateTime": when("endDateTime"),
-        "joinWebUrl": str(url) if url is not None else None,
-    }
+def _is_error_success(answer: Answer | None) -> bool:
+    return isinstance(answer, GraphResponse) and answer.ok and answer.error_code is not None
+
+
+def _row_request(state: RowState) -> _Request:
+    """The row's own request (its method, path and client-request-id)."""
+    op = state.op
+    return _Request(
+        state.row,
+        op.op,
+        op.method,
+        op.path,
+        op.request_class,
+        state.client_request_id,
+        op.target,
+        state=state,
+    )
+
+
+def _checked(request: _Request, answer: GraphResponse) -> Answer:
+    """A get-session success that holds no session is as unreadable as broken JSON."""
+    state = request.state
+    if state is None or not isinstance(state.op, GetSession) or not answer.ok:
+        return answer
+    if shapes.session_fields(answer.body) is not None:
+        return answer
+    return TransportError("not-a-session", f"HTTP {answer.status} holds no session", answer.status)

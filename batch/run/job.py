@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from batch.auth.base import TokenSource
+from batch.auth.login_state import state_dir_from
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.http.retry_policy import RetryPolicy
@@ -24,6 +25,7 @@ from batch.manifest import Validation, iter_entries, validate_manifest
 from batch.planning.selection import load_plan_selection
 from batch.run.console import Console
 from batch.run.execution import Job, execute
+from batch.run.job_files import check_run_files
 from batch.run.overview import describe, destructive_count, estimate_seconds, preview
 from batch.run.selection import Selection, Survey, survey
 from batch.run.settings import RunSettings, resolve_settings
@@ -51,10 +53,19 @@ def run_job(
     *,
     console: Console | None = None,
     on_settings: Callable[[RunSettings], None] | None = None,
+    inputs: Mapping[str, Path | None] | None = None,
 ) -> int:
     """Run `manifest` in a new event loop; returns the exit code (see `run_job_async`)."""
     return asyncio.run(
-        run_job_async(manifest, cli, environ, credentials, console=console, on_settings=on_settings)
+        run_job_async(
+            manifest,
+            cli,
+            environ,
+            credentials,
+            console=console,
+            on_settings=on_settings,
+            inputs=inputs,
+        )
     )
 
 
@@ -67,11 +78,13 @@ async def run_job_async(
     console: Console | None = None,
     retry_policy: RetryPolicy | None = None,
     on_settings: Callable[[RunSettings], None] | None = None,
+    inputs: Mapping[str, Path | None] | None = None,
 ) -> int:
     """Run `manifest`; returns the exit code. Raises `GraphBatchError` for usage/auth errors.
 
     `retry_policy` replaces the one built from the settings (tests use it to remove waits);
-    `on_settings` is called once the settings are known (the CLI sets up its logging there).
+    `on_settings` is called once the settings are known (the CLI sets up its logging there);
+    `inputs` are other files the run reads, by flag (`--token-file`), which no output may be.
     """
     console = console or Console()
     validation = validate_manifest(manifest)
@@ -86,6 +99,8 @@ async def run_job_async(
     )
     if on_settings is not None:
         on_settings(settings)
+    if not settings.dry_run:  # A dry run writes nothing, so it cannot destroy anything.
+        check_run_files(manifest, settings, inputs or {})
     selection = _selection(validation, settings, console.err)
     planned = survey(iter_entries(manifest), selection)
     if settings.dry_run:
@@ -98,6 +113,7 @@ async def run_job_async(
     job = Job(
         manifest=manifest,
         manifest_path=str(Path(manifest).resolve()),  # noqa: ASYNC240 - nothing else runs yet.
+        state_dir=None if settings.lock_file else state_dir_from(environ),
         validation=validation,
         settings=settings,
         selection=selection,

@@ -28,22 +28,44 @@ class AttemptResult:
     error_code: str | None = None
 
     @property
+    def succeeded(self) -> bool:
+        """A 2xx answer that is not a Graph error body."""
+        return self.status is not None and 200 <= self.status < 300 and self.error_code is None
+
+    @property
     def ambiguous(self) -> bool:
-        """True when this attempt may have changed the target without saying so."""
-        return self.status is None or (self.status >= 500)
+        """True when this attempt may have changed the target without saying so.
+
+        A 2xx carrying a Graph error body (`{"error": {...}}`) says two things at once.
+        """
+        if self.status is None or self.status >= 500:
+            return True
+        return 200 <= self.status < 300 and self.error_code is not None
 
 
 class Verified(StrEnum):
     """What reading the target back showed."""
 
     DONE = "done"
-    """The target is in the desired state."""
+    """A read of the target showed it in the desired state."""
+    DONE_BY_RESEND = "done-by-resend"
+    """The read that shows it is out of the token's reach; the idempotent write answered 404
+    and reads showed both ends of the link exist, so the link is gone."""
     NOT_DONE = "not_done"
     """The target exists and is not in the desired state."""
     MISSING = "missing"
     """The event or registration does not exist."""
     UNKNOWN = "unknown"
     """The read itself failed."""
+
+    @property
+    def done(self) -> bool:
+        """True when the target is known to be in the desired state."""
+        return self in (Verified.DONE, Verified.DONE_BY_RESEND)
+
+
+VERIFIED_REASONS = {Verified.DONE: "verified", Verified.DONE_BY_RESEND: "verified-by-resend"}
+"""The `reason` of an `already_done` row: how its state was established."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +81,10 @@ def needs_verification(request_class: RequestClass, attempts: Sequence[AttemptRe
     if request_class is not RequestClass.WRITE or not attempts:
         return False
     last = attempts[-1]
-    if last.status is not None and 200 <= last.status < 300:
+    if last.succeeded:
         return False
+    if last.ambiguous:
+        return True
     if last.status in {401, 403}:
         return False
     return last.status in _MAYBE_DONE or any(a.ambiguous for a in attempts)
@@ -75,10 +99,10 @@ def classify(
     if not attempts:
         return Verdict(Outcome.FAILED, "not-sent")
     last = attempts[-1]
-    if last.status is not None and 200 <= last.status < 300:
+    if last.succeeded:
         return Verdict(Outcome.SUCCEEDED)
-    if verified is Verified.DONE and needs_verification(request_class, attempts):
-        return Verdict(Outcome.ALREADY_DONE, "verified")
+    if verified is not None and verified.done and needs_verification(request_class, attempts):
+        return Verdict(Outcome.ALREADY_DONE, VERIFIED_REASONS[verified])
     return Verdict(Outcome.FAILED, _failure_reason(last, verified))
 
 

@@ -32,6 +32,7 @@ class Progress:
         live: bool,
         clock: Clock,
         throttled: Callable[[], int] = lambda: 0,
+        paced_seconds: Callable[[int], float] = lambda left: 0.0,
         as_json: bool = False,
     ) -> None:
         self.total = total
@@ -40,6 +41,8 @@ class Progress:
         self._live = live
         self._clock = clock
         self._throttled = throttled
+        self._paced_seconds = paced_seconds
+        """Least seconds the pacers' learned rates need for N more rows."""
         self._as_json = as_json
         self._started = clock.now()
 
@@ -51,15 +54,23 @@ class Progress:
         done = sum(self.counts.values())
         return done, done / max(self._clock.now() - self._started, 1e-9)
 
+    def eta(self) -> float | None:
+        """Seconds left: the pace so far, but never less than the learned rates allow."""
+        done, rate = self._rate()
+        if rate <= 0:
+            return None
+        left = self.total - done
+        return max(left / rate, self._paced_seconds(left))
+
     def fields(self) -> dict[str, Any]:
         """The current progress as the fields of a JSON `progress` event."""
         done, rate = self._rate()
-        eta = round((self.total - done) / rate, 1) if rate > 0 else None
+        eta = self.eta()
         return {
             "done": done,
             "total": self.total,
             "rows_per_s": round(rate, 2),
-            "eta_s": eta,
+            "eta_s": round(eta, 1) if eta is not None else None,
             "failed": self.counts[Outcome.FAILED],
             "throttled": self._throttled(),
         }
@@ -67,7 +78,8 @@ class Progress:
     def line(self) -> str:
         """The current progress as one line of text."""
         done, rate = self._rate()
-        eta = format_duration((self.total - done) / rate) if rate > 0 else "?"
+        seconds = self.eta()
+        eta = format_duration(seconds) if seconds is not None else "?"
         failed = self.counts[Outcome.FAILED]
         share = done / self.total if self.total else 1.0
         filled = round(share * _BAR_WIDTH)

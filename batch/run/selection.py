@@ -2,7 +2,7 @@
 
 `--shard` decides ownership (rows of other shards get no record at all: they belong to another
 run's audit log). Among owned rows, repeats of an earlier row, rows a reviewed `--plan` did not
-mark `will-apply`, and rows an earlier run already finished (`--resume`) are recorded
+mark `will-apply` or `unknown`, and rows an earlier run already finished (`--resume`) are recorded
 `skipped`. A streaming `survey` counts what is left to send before anything is sent, for the
 overview, the confirmation and the pre-flight.
 """

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from batch.loopback import is_loopback
 from batch.sandbox.answers import Answer, JsonObject
 from batch.sandbox.batching import MalformedBatchError, parse_batch, run_batch
-from batch.sandbox.config import STATUS_FAULTS, Clock, SandboxConfig
+from batch.sandbox.config import STATUS_FAULTS, Clock, LimitsChange, SandboxConfig
 from batch.sandbox.engine import DropConnectionError, Engine
 from batch.sandbox.routing import split_raw_path
 from batch.sandbox.world import TokenSpec, World
@@ -38,6 +38,8 @@ def create_app(world: World, config: SandboxConfig, clock: Clock | None = None) 
     app.router.add_get("/_sandbox/state", _state)
     app.router.add_post("/_sandbox/reset-stats", _reset_stats)
     app.router.add_post("/_sandbox/tokens", _add_token)
+    app.router.add_get("/_sandbox/limits", _limits)
+    app.router.add_post("/_sandbox/limits", _set_limits)
     app.router.add_route("*", "/{tail:.*}", _api)
     return app
 
@@ -61,6 +63,23 @@ async def _state(request: web.Request) -> web.Response:
 async def _reset_stats(request: web.Request) -> web.Response:
     request.app[ENGINE].reset_stats()
     return web.Response(status=204)
+
+
+async def _limits(request: web.Request) -> web.Response:
+    return web.json_response(request.app[ENGINE].limits())
+
+
+async def _set_limits(request: web.Request) -> web.Response:
+    """Change the enforced limits mid-run: `{"write_limit": "50/5s"}` (either or both)."""
+    engine = request.app[ENGINE]
+    try:
+        body = json.loads(await request.read() or b"{}")
+        changes = LimitsChange.model_validate(body)
+    except (ValueError, ValidationError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    for klass, limit in changes.by_class().items():
+        engine.set_limit(klass, limit)
+    return web.json_response(engine.limits())
 
 
 async def _add_token(request: web.Request) -> web.Response:

@@ -13,9 +13,14 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from batch.operations import RequestClass
-from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit
+from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, RateLimit
 
 RetryAfterFormat = Literal["seconds", "fractional", "http-date"]
+PermissionMode = Literal["published", "permissive"]
+"""`published`: Microsoft's newest permission tables; `permissive`: the older, kinder sandbox."""
+Shapes = Literal["schema", "example"]
+"""`schema`: answers as the metadata describes them; `example`: as the pages' examples show them
+(get-session wrapped in `{"value": {...}}`, times as plain strings)."""
 FAULT_KINDS: dict[str, str] = {
     "500": "status_500",
     "503": "status_503",
@@ -121,3 +126,19 @@ class SandboxConfig(BaseModel):
     latency_ms: float = Field(default=0.0, ge=0, description="added to every API request")
     latency_jitter_ms: float = Field(default=0.0, ge=0)
     max_batch_items: int = Field(default=20, ge=1)
+    permissions: PermissionMode = "published"
+    shapes: Shapes = "schema"
+
+
+class LimitsChange(BaseModel):
+    """The body of `POST /_sandbox/limits`: the limits to enforce from now on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    write_limit: Limit | None = None
+    read_limit: Limit | None = None
+
+    def by_class(self) -> dict[RequestClass, RateLimit]:
+        """The limits given, by request class."""
+        given = {RequestClass.WRITE: self.write_limit, RequestClass.READ: self.read_limit}
+        return {klass: limit for klass, limit in given.items() if limit is not None}

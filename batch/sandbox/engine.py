@@ -16,6 +16,7 @@ from batch.operations import RequestClass
 from batch.sandbox.answers import Answer
 from batch.sandbox.config import STATUS_FAULTS, Clock, SandboxConfig, SystemClock
 from batch.sandbox.faults import FaultPicker
+from batch.sandbox.permissions import allowed, caller_kind, refusal_message
 from batch.sandbox.resources import HANDLERS, Call
 from batch.sandbox.routing import BadKeyError, Route, UnknownSegmentError, match, request_class
 from batch.sandbox.stats import Recorder
@@ -23,6 +24,7 @@ from batch.sandbox.tenant import Tenant
 from batch.sandbox.throttle import SlidingWindow, format_retry_after
 from batch.sandbox.tokens import Refusal, TokenRecord, TokenRegistry, cae_claims
 from batch.sandbox.world import TokenSpec, World
+from batch.settings import RateLimit
 
 AUTHORIZATION_URI = "https://login.microsoftonline.com/common/oauth2/authorize"
 GRAPH_CLIENT_ID = "00000003-0000-0000-c000-000000000000"
@@ -87,6 +89,14 @@ class Engine:
     def reset_stats(self) -> None:
         """Zero the counters; requests in flight stay counted in `in_flight`."""
         self.recorder = Recorder(in_flight=self.recorder.in_flight)
+
+    def limits(self) -> dict[str, str]:
+        """The limits being enforced now, as `N/Ts` per class."""
+        return {f"{klass.value}_limit": str(w.limit) for klass, w in self._windows.items()}
+
+    def set_limit(self, klass: RequestClass, limit: RateLimit) -> None:
+        """Enforce `limit` from now on; requests already counted stay in the window."""
+        self._windows[klass].limit = limit
 
     def authenticate(self, authorization: str | None) -> TokenRecord | Answer:
         """The caller's token, or the 401 Graph gives for a missing, unknown or expired one."""
@@ -168,7 +178,19 @@ class Engine:
                 {"Allow": route.resource.method},
             )
         throttled = self._throttle(klass)
-        return (route, caller) if throttled is None else throttled
+        if throttled is not None:
+            return throttled
+        refused = self._refusal(route, caller)
+        return (route, caller) if refused is None else refused
+
+    def _refusal(self, route: Route, caller: TokenRecord) -> Answer | None:
+        """The 403 the permission table gives this caller for this route, or None."""
+        event = self.tenant.events.get((route.collection, route.event_id))
+        kind = caller_kind(caller, None if event is None else event.spec)
+        mode = self.config.permissions
+        if kind is None or allowed(mode, route.resource, kind):
+            return None
+        return Answer.error(403, "Forbidden", refusal_message(route.resource, kind, mode))
 
     def envelope_fault(self) -> str | None:
         """The fault for a `$batch` envelope (class-restricted faults never hit envelopes)."""

@@ -14,7 +14,7 @@ from batch.sandbox.app import ENGINE, create_app
 from batch.sandbox.config import Clock, SandboxConfig
 from batch.sandbox.engine import Engine
 from batch.sandbox.stats import Stats
-from batch.sandbox.world import TokenSpec, World
+from batch.sandbox.world import AppGrant, TokenSpec, World
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class Sandbox:
 
     @property
     def app_only_token(self) -> str:
-        """An application (client-credentials) token: reads allowed, cancel refused."""
+        """An application token with an application access policy: reads of events, sessions
+        and registrations allowed; writes and the sessions/registrations lists refused."""
         record = self.engine.tokens.first(app_only=True)
         if record is None:
             raise LookupError("the sandbox has no plain app-only token")
@@ -59,6 +60,7 @@ class Sandbox:
         name: str | None = None,
         value: str | None = None,
         app_only: bool = False,
+        app_grant: AppGrant = "access-policy",
         upn: str = "organizer@contoso.com",
         expires_in: float | None = None,
         expires_at: datetime | None = None,
@@ -69,6 +71,7 @@ class Sandbox:
             name=name,
             value=value,
             app_only=app_only,
+            app_grant=app_grant,
             upn=upn,
             expires_in=expires_in,
             expires_at=expires_at,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from batch.sandbox.answers import JsonObject
+from batch.sandbox.config import Shapes
 from batch.sandbox.routing import Collection, RegistrationKey
 from batch.sandbox.world import Event, Registration, Session, World
 
@@ -15,9 +16,12 @@ _ODATA_TYPES: dict[Collection, str] = {
 }
 
 
-def graph_time(moment: datetime) -> JsonObject:
-    """Graph's `dateTimeTimeZone` shape, in UTC with seven fractional digits."""
+def graph_time(moment: datetime, shapes: Shapes = "schema") -> JsonObject | str:
+    """A time as the schema has it (`dateTimeTimeZone`, UTC, seven fractional digits) or as
+    the pages' examples show it (`"2026-12-01T15:00:00Z"`)."""
     utc = moment.astimezone(UTC)
+    if shapes == "example":
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"dateTime": utc.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
 
 
@@ -67,27 +71,27 @@ class EventState:
                 return registration
         return None
 
-    def to_graph(self) -> JsonObject:
+    def to_graph(self, shapes: Shapes = "schema") -> JsonObject:
         """The `virtualEventWebinar` / `virtualEventTownhall` JSON."""
         return {
             "@odata.type": _ODATA_TYPES[self.collection],
             "id": self.spec.id,
             "displayName": self.spec.display_name,
             "status": self.status,
-            "startDateTime": graph_time(self.spec.start),
-            "endDateTime": graph_time(self.spec.end_time),
+            "startDateTime": graph_time(self.spec.start, shapes),
+            "endDateTime": graph_time(self.spec.end_time, shapes),
             "createdBy": {"user": {"userPrincipalName": self.spec.organizer}},
         }
 
 
-def session_to_graph(session: Session) -> JsonObject:
+def session_to_graph(session: Session, shapes: Shapes = "schema") -> JsonObject:
     """The `virtualEventSession` JSON."""
     return {
         "@odata.type": "#microsoft.graph.virtualEventSession",
         "id": session.id,
         "subject": session.subject,
-        "startDateTime": graph_time(session.start),
-        "endDateTime": graph_time(session.end_time),
+        "startDateTime": graph_time(session.start, shapes),
+        "endDateTime": graph_time(session.end_time, shapes),
         "joinWebUrl": session.join_web_url,
     }
 

@@ -15,7 +15,8 @@ class SlidingWindow:
     """At most `limit.count` admitted requests in any `limit.per_seconds` window."""
 
     def __init__(self, limit: RateLimit, *, count_rejected: bool) -> None:
-        self._limit = limit
+        self.limit = limit
+        """Changeable while serving (another consumer appearing), keeping the stamps."""
         self._count_rejected = count_rejected
         self._stamps: deque[float] = deque()
 
@@ -25,16 +26,16 @@ class SlidingWindow:
         With `count_rejected`, a rejected request still takes a slot, as Graph documents that
         every request sent while throttled counts against the limit.
         """
-        while self._stamps and self._stamps[0] <= now - self._limit.per_seconds:
+        while self._stamps and self._stamps[0] <= now - self.limit.per_seconds:
             self._stamps.popleft()
-        if len(self._stamps) < self._limit.count:
+        if len(self._stamps) < self.limit.count:
             self._stamps.append(now)
             return None
         if self._count_rejected:
             self._stamps.append(now)
         # A retry fits once all but `count - 1` of the stamps have left the window.
-        oldest_blocking = self._stamps[len(self._stamps) - self._limit.count]
-        return max(oldest_blocking + self._limit.per_seconds - now, 0.001)
+        oldest_blocking = self._stamps[len(self._stamps) - self.limit.count]
+        return max(oldest_blocking + self.limit.per_seconds - now, 0.001)
 
 
 def format_retry_after(wait: float, style: RetryAfterFormat, wall_now: datetime) -> str:

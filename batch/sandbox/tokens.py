@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
-from batch.sandbox.world import TokenSpec
+from batch.sandbox.world import AppGrant, TokenSpec
 
 SCOPES = "VirtualEvent.ReadWrite VirtualEvent.Read User.Read"
-APP_ROLES = ("VirtualEvent.Read.All",)
+APP_ROLES: dict[AppGrant, tuple[str, ...]] = {
+    "access-policy": ("VirtualEvent.Read.All",),
+    "rsc": ("VirtualEvent.Read.Chat",),
+    "none": (),
+}
+"""The `roles` claim of an application token, by its grant."""
 SANDBOX_APP_ID = "0e1f5a5c-0000-4000-8000-5a4db0c5a4db"
 
 
@@ -40,6 +45,7 @@ class TokenRecord:
     upn: str
     expires_at: datetime | None
     cae_challenge: bool
+    app_grant: AppGrant = "access-policy"
     challenged: bool = False
 
 
@@ -47,7 +53,14 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def make_jwt(*, app_only: bool, upn: str, tenant_id: str, expires_at: datetime) -> str:
+def make_jwt(
+    *,
+    app_only: bool,
+    upn: str,
+    tenant_id: str,
+    expires_at: datetime,
+    app_grant: AppGrant = "access-policy",
+) -> str:
     """An unsigned JWT-shaped token with Entra-like claims (`upn` or `appid`/`roles`, `exp`)."""
     now = int(datetime.now(UTC).timestamp())
     claims: dict[str, object] = {
@@ -62,7 +75,7 @@ def make_jwt(*, app_only: bool, upn: str, tenant_id: str, expires_at: datetime) 
         "app_displayname": "graph-batch sandbox",
     }
     if app_only:
-        claims["roles"] = list(APP_ROLES)
+        claims["roles"] = list(APP_ROLES[app_grant])
         claims["idtyp"] = "app"
     else:
         claims |= {"upn": upn, "unique_name": upn, "scp": SCOPES, "idtyp": "user"}
@@ -95,9 +108,16 @@ class TokenRegistry:
             upn=spec.upn,
             tenant_id=self._tenant_id,
             expires_at=expires_at or self._started_at + timedelta(days=1),
+            app_grant=spec.app_grant,
         )
         record = TokenRecord(
-            spec.name, value, spec.app_only, spec.upn, expires_at, spec.cae_challenge
+            spec.name,
+            value,
+            spec.app_only,
+            spec.upn,
+            expires_at,
+            spec.cae_challenge,
+            spec.app_grant,
         )
         self._tokens[value] = record
         return record

@@ -37,12 +37,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+AppGrant = Literal["access-policy", "rsc", "none"]
+"""What an application token holds: `VirtualEvent.Read.All` with an application access policy,
+resource-specific consent `VirtualEvent.Read.Chat`, or neither."""
+
+
 class TokenSpec(_Model):
-    """A bearer token the sandbox accepts; without `value` a JWT-shaped one is generated."""
+    """A bearer token the sandbox accepts; without `value` a JWT-shaped one is generated.
+
+    A delegated token's kind (organizer, co-organizer, other user) follows from `upn` and each
+    event's `organizer`/`coOrganizers`; an application token's kind is its `app_grant`.
+    """
 
     name: str | None = None
     value: str | None = Field(default=None, min_length=1)
     app_only: bool = False
+    app_grant: AppGrant = Field(default="access-policy", alias="appGrant")
     upn: str = "organizer@contoso.com"
     expires_at: UtcDateTime | None = None
     expires_in: float | None = Field(default=None, description="seconds after sandbox start")
@@ -90,6 +100,9 @@ class Event(_Model):
     status: EventStatus = "published"
     organizer: str | None = Field(
         default=None, description="upn allowed to cancel it; None lets any delegated token"
+    )
+    co_organizers: tuple[str, ...] = Field(
+        default=(), alias="coOrganizers", description="upns that may read and update, not cancel"
     )
     start: UtcDateTime = DEFAULT_START
     end: UtcDateTime | None = None

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch.errors import UsageError
+from batch.exit_codes import ExitCode
 from batch.jobctl.failures import FailuresCsvWriter, failure_columns, yaml_columns
 from batch.operations import FIELD_NAMES
 from batch.safe_text import csv_cell_read, escape_controls
@@ -112,10 +113,50 @@ def test_no_failures_means_no_file(tmp_path: Path, stale: bool) -> None:
     """A run without failures leaves no failures CSV, removing one left by an earlier run."""
     path = tmp_path / "failed.csv"
     if stale:
-        path.write_text("op,event_id\ncancel,old\n")
+        path.write_text("op,error_code,error_message\ncancel,E,old\n")
     with FailuresCsvWriter(path, ["op"]):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "op,event_id,error_code,error_message\ncancel,ev1,E,m\n",  # another job's columns
+        "",  # an empty file the user made
+    ],
+)
+def test_no_failures_never_removes_a_file_that_is_not_this_jobs(
+    tmp_path: Path, content: str
+) -> None:
+    """With nothing failed, a file that is not this job's failures CSV stays, byte for byte."""
+    path = tmp_path / "failed.csv"
+    path.write_text(content)
+    with FailuresCsvWriter(path, ["op"]):
+        pass
+    assert path.read_text() == content
+    assert [entry.name for entry in tmp_path.iterdir()] == ["failed.csv"]
+
+
+@pytest.mark.parametrize("content", ["my notes\n", "op,event_id\ncancel,ev1\n", "\x00\x01"])
+def test_a_file_that_is_no_failures_csv_is_refused_untouched(tmp_path: Path, content: str) -> None:
+    """An existing file whose header lacks the error columns: exit 2, the file unchanged."""
+    path = tmp_path / "failed.csv"
+    path.write_text(content)
+    with pytest.raises(UsageError, match="is not a failures CSV") as info:
+        FailuresCsvWriter(path, ["op"]).__enter__()
+    assert info.value.exit_code == ExitCode.INVALID
+    assert path.read_text() == content
+    assert [entry.name for entry in tmp_path.iterdir()] == ["failed.csv"]
+
+
+def test_an_aborted_run_keeps_the_earlier_failures_csv(tmp_path: Path) -> None:
+    """A run that stops on an error before any row keeps the last run's failures CSV."""
+    path = tmp_path / "failed.csv"
+    path.write_text("op,error_code,error_message\ncancel,E,old\n")
+    with pytest.raises(OSError, match="disk"), FailuresCsvWriter(path, ["op"]):
+        raise OSError(28, "disk full")
+    assert path.read_text() == "op,error_code,error_message\ncancel,E,old\n"
 
 
 def test_rows_added_before_an_interruption_are_kept(tmp_path: Path) -> None:
@@ -135,10 +176,11 @@ def test_rows_added_before_an_interruption_are_kept(tmp_path: Path) -> None:
 def test_existing_file_is_replaced_only_at_the_end(tmp_path: Path) -> None:
     """Until the run ends, readers still see the previous complete file."""
     path = tmp_path / "failed.csv"
-    path.write_text("previous\n")
+    previous = "op,error_code,error_message\ncancel,E,previous\n"
+    path.write_text(previous)
     with FailuresCsvWriter(path, ["op"]) as out:
         out.add({"op": "cancel"}, "E", "m")
-        assert path.read_text() == "previous\n"
+        assert path.read_text() == previous
     assert read_back(path)[0] == ["op", "error_code", "error_message"]
 
 

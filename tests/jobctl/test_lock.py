@@ -13,7 +13,7 @@ import pytest
 
 from batch.errors import LockHeldError, UsageError
 from batch.exit_codes import ExitCode
-from batch.jobctl.lock import Holder, JobLock, lock_path_for
+from batch.jobctl.lock import Holder, JobLock, holder_path_for
 
 HOLD_SNIPPET = """
 import sys
@@ -78,14 +78,15 @@ def test_cleanly_released_lock_is_not_stale(tmp_path: Path, holder: subprocess.P
 
 
 def test_holder_info_is_written_private(tmp_path: Path) -> None:
-    """While held, the file (mode 0600) names this process; after release it is empty."""
+    """While held, the holder file (0600, as the lock) names this process; then it is empty."""
     path = tmp_path / "job.lock"
     with JobLock(path, command="graph-batch run x.csv"):
-        holder = Holder.parse(path.read_text())
+        holder = Holder.parse(holder_path_for(path).read_text())
         assert holder is not None
         assert (holder.pid, holder.command) == (os.getpid(), "graph-batch run x.csv")
-        assert path.stat().st_mode & 0o777 == 0o600
-    assert path.read_text() == ""
+        for made in (path, holder_path_for(path)):
+            assert made.stat().st_mode & 0o777 == 0o600
+    assert holder_path_for(path).read_text() == ""
 
 
 def test_same_process_cannot_take_the_lock_twice(tmp_path: Path) -> None:
@@ -128,14 +129,56 @@ def test_holder_parse_tolerates_garbage(text: str, expected_pid: int | None) -> 
     assert (holder.pid if holder else None) == expected_pid
 
 
-@pytest.mark.parametrize(
-    ("audit", "lock_file", "expected"),
-    [
-        ("logs/run.jsonl", None, "logs/run.jsonl.lock"),
-        ("logs/run.jsonl", "/var/lock/job.lock", "/var/lock/job.lock"),
-    ],
-)
-def test_lock_path_for(audit: str, lock_file: str | None, expected: str) -> None:
-    """The lock sits next to the audit log unless --lock-file says otherwise."""
-    given = Path(lock_file) if lock_file else None
-    assert lock_path_for(Path(audit), given) == Path(expected)
+NO_LOCKING = """
+import os, sys
+for name in ("fcntl", "msvcrt"):
+    sys.modules[name] = None  # a platform with no file locking at all
+for flag in ("O_NOFOLLOW", "O_CLOEXEC"):
+    if hasattr(os, flag):
+        delattr(os, flag)
+from pathlib import Path
+from batch.errors import LockHeldError
+from batch.jobctl.lock import JobLock
+lock = JobLock(Path(sys.argv[1]), command="no-locking")
+try:
+    lock.acquire()
+except LockHeldError as exc:
+    print("held", exc.message, flush=True)
+    raise SystemExit(0)
+print("locked", lock.stale.pid if lock.stale else None, flush=True)
+sys.stdin.read()
+"""
+
+
+def _no_locking(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter running our own snippet.
+        [sys.executable, "-c", NO_LOCKING, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and a POSIX Python without fcntl")
+def test_without_os_file_locking_the_holder_file_is_the_lock(tmp_path: Path) -> None:
+    """No fcntl/msvcrt: a live holder still refuses others; a kill -9'd one is taken over."""
+    path = tmp_path / "job.lock"
+    holder = _no_locking(path)
+    assert holder.stdout is not None
+    assert holder.stdout.readline().split() == ["locked", "None"]
+    contender = _no_locking(path)
+    try:
+        out, _ = contender.communicate(timeout=30)
+        assert out.startswith("held ")
+        assert f"pid {holder.pid} " in out
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        successor = _no_locking(path)
+        assert successor.stdout is not None
+        assert successor.stdout.readline().split() == ["locked", str(holder.pid)]
+        successor.communicate("", timeout=30)
+    finally:
+        for process in (holder, contender):
+            if process.poll() is None:
+                process.kill()
+            process.communicate()

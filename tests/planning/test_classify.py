@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from batch.operations import Cancel, CancelRegistration, EventType, GetSession, RemoveSession
-from batch.planning.classify import AnyOperation, Classification, classify, read_path
+from batch.planning.classify import (
+    AnyOperation,
+    Classification,
+    classify,
+    existence_verdict,
+    read_path,
+)
 from batch.planning.reader import ReadResult
 
 W = Classification.WILL_APPLY
@@ -101,3 +107,22 @@ def test_classify(
 def test_classify_keeps_target() -> None:
     """The row names its target exactly as the audit log would."""
     assert classify(0, 2, REMOVE, ok({"value": []})).target == REMOVE.target
+
+
+@pytest.mark.parametrize(
+    ("results", "expected", "code"),
+    [
+        ([ok({"id": "r"}), ok({"id": "s"})], Classification.UNKNOWN, None),
+        ([ReadResult(404, None, "NotFound"), ok({"id": "s"})], N, "NotFound"),
+        ([ok({"id": "r"}), ReadResult(404, None, "itemNotFound")], N, "itemNotFound"),
+        ([ok({"id": "r"}), ReadResult(403, None, "Forbidden")], F, "Forbidden"),
+        ([ReadResult(None, None, "timeout"), ok({"id": "s"})], E, "timeout"),
+    ],
+)
+def test_removal_beyond_the_tokens_reach(
+    results: list[ReadResult], expected: Classification, code: str | None
+) -> None:
+    """From reads of the registration and the session: `unknown` when both exist (the run's
+    answer decides), `not-found` when either is missing, never a guess."""
+    found = existence_verdict(REMOVE, results)
+    assert (found.classification, found.error_code) == (expected, code)

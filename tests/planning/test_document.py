@@ -156,4 +156,5 @@ def test_classifications_are_stable() -> None:
         "not-found",
         "forbidden",
         "error",
+        "unknown",
     ]

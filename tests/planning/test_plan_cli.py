@@ -17,8 +17,9 @@ from tests.planning.world import EVERY_KIND, PLAN_WORLD, write_manifest
 async def world_sandbox(
     sandbox_factory: SandboxFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Sandbox:
-    """The every-kind world, with its organizer token in GRAPH_ACCESS_TOKEN."""
-    sandbox = await sandbox_factory(world=PLAN_WORLD)
+    """The every-kind world (permissive: the organizer may list a registration's sessions),
+    with its organizer token in GRAPH_ACCESS_TOKEN."""
+    sandbox = await sandbox_factory(world=PLAN_WORLD, permissions="permissive")
     monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token)
     monkeypatch.setenv("GRAPH_BATCH_BASE_URL", sandbox.base_url)
     monkeypatch.delenv("GRAPH_BATCH_AUTH", raising=False)

@@ -12,18 +12,21 @@ from batch.manifest import validate_manifest
 from batch.planning import load_plan, load_plan_selection, make_plan
 from batch.planning.classify import Classification
 from batch.planning.settings import PlanSettings
+from batch.planning.tally import PlanTally, render_summary
 from batch.sandbox import Sandbox
+from batch.settings import RateLimit
 from tests.conftest import SandboxFactory
 from tests.planning.world import EVERY_KIND, PLAN_WORLD, READS_FOR_EVERY_KIND, write_manifest
 
 
 @pytest.fixture
 async def world_sandbox(sandbox_factory: SandboxFactory) -> Sandbox:
-    """The sandbox serving the every-kind world."""
-    return await sandbox_factory(world=PLAN_WORLD)
+    """The sandbox serving the every-kind world, letting the organizer list a registration's
+    sessions (the published tables do not: see test_remove_session_beyond_the_tokens_reach)."""
+    return await sandbox_factory(world=PLAN_WORLD, permissions="permissive")
 
 
-async def plan(sandbox: Sandbox, manifest: Path, out: Path | None, token: str) -> object:
+async def plan(sandbox: Sandbox, manifest: Path, out: Path | None, token: str) -> PlanTally:
     """Plan `manifest` against `sandbox` with `token`."""
     settings = PlanSettings(base_url=sandbox.base_url, concurrency=3)
     tokens = StaticTokenSource(token, source="test")
@@ -46,6 +49,7 @@ async def test_every_kind_of_row(world_sandbox: Sandbox, tmp_path: Path) -> None
         "not-found": 4,
         "forbidden": 0,
         "error": 0,
+        "unknown": 0,
     }
     assert document.will_apply_writes == 5
     assert document.estimated_write_seconds == 0.0  # 5 writes fit in the first window of 15/30s
@@ -94,3 +98,34 @@ async def test_selection_from_real_plan(world_sandbox: Sandbox, tmp_path: Path) 
     assert [r.index for r in rows if selection.includes(r.index, r.key)] == wanted
     assert len(selection) == len(wanted)
     assert not selection.includes(0, rows[1].key)
+
+
+async def test_remove_session_beyond_the_tokens_reach(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """With the published tables the organizer may not list a registration's sessions: plan
+    reads the registration and the session instead, classifying `unknown` or `not-found`,
+    never `forbidden`, and `run --plan` selects the `unknown` rows."""
+    sandbox = await sandbox_factory(world=PLAN_WORLD)
+    manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
+    out = tmp_path / "plan.json"
+    tally = await plan(sandbox, manifest, out, sandbox.token)
+    rows = load_plan(out).rows
+    removals = [r for r in rows if r.op == "remove-session"]
+    assert [r.classification for r in removals] == [
+        Classification.UNKNOWN,
+        Classification.UNKNOWN,
+        Classification.UNKNOWN,
+        Classification.NOT_FOUND,
+    ]
+    others = [(r.classification, want) for r, (_, want) in zip(rows, EVERY_KIND, strict=True)]
+    assert all(
+        got == want for (got, want), r in zip(others, rows, strict=True) if r.op != "remove-session"
+    )
+    stats = sandbox.stats()
+    assert set(stats.by_method) == {"GET"}
+    assert stats.by_status[403] <= 3  # once refused, the sessions list is not asked again
+    selection = load_plan_selection(out, validate_manifest(manifest).sha256)
+    assert all(selection.includes(r.index, r.key) for r in removals[:3])
+    summary = render_summary(tally, RateLimit.parse("15/30s"))
+    assert "3 row(s) unknown: this token may not list a registration's sessions" in summary
