@@ -9,6 +9,7 @@ service that cannot be reached) become `AuthError` (exit 3) here, at the boundar
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,6 +32,11 @@ REFRESH_MARGIN_SECONDS = 300.0
 """Renew this long before expiry, so no request ever leaves with a token about to lapse."""
 
 _MAX_MESSAGE = 300
+
+# azure-identity logs each failed attempt as a WARNING; with no handler configured Python would
+# print it to stderr next to our own one-line error. The AuthError already says what failed.
+# Here, at the boundary every credential (and `login`) goes through.
+logging.getLogger("azure").addHandler(logging.NullHandler())
 
 SIGN_IN_ERRORS: tuple[type[Exception], ...] = (AzureError, ValueError, OSError)
 """What a credential raises when it cannot sign in: every azure-core error (refusals,
