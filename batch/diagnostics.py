@@ -11,15 +11,24 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor
 
 from batch.auth.redact import redact_secrets
+from batch.safe_text import escape_controls
 from batch.settings import LogFormat
 
 LOG_LEVEL_ENV = "GRAPH_BATCH_LOG_LEVEL"
+
+
+def escape_strings(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: control characters in string values escaped, for a terminal."""
+    return {
+        key: escape_controls(value) if isinstance(value, str) else value
+        for key, value in event_dict.items()
+    }
 
 
 def _renderer(log_format: LogFormat) -> Processor:
@@ -55,6 +64,7 @@ def configure_diagnostics(
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
+            escape_strings,
             _renderer(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

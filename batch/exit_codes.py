@@ -16,5 +16,7 @@ class ExitCode(IntEnum):
     """Authentication or authorization failure that stopped the run."""
     LOCKED = 4
     """Another run of the same job holds the lock."""
+    UNFINISHED = 5
+    """`report`: a reported run never wrote `run.finished` (crashed, killed, or still running)."""
     INTERRUPTED = 130
     """Interrupted by Ctrl-C or SIGTERM; in-flight rows were recorded."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
@@ -17,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 MAX_ID_LENGTH = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp"})
 DOT_SEGMENTS = frozenset({".", ".."})
 """Ids a proxy or server removing dot segments would drop from the path, changing the request."""
 
@@ -33,13 +35,28 @@ def _check_id(value: str) -> str:
         raise ValueError("must not start or end with whitespace")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    if not value.isascii() and _invisible(value):
+        raise ValueError(
+            "must not contain invisible formatting characters (such as U+202E, a "
+            "right-to-left override, or a zero-width space)"
+        )
     if len(value) > MAX_ID_LENGTH:
         raise ValueError(f"must be at most {MAX_ID_LENGTH} characters (got {len(value)})")
     return value
 
 
+def _invisible(value: str) -> bool:
+    """Whether `value` holds a format or separator character (`Cf`, `Zl`, `Zp`): bidi overrides
+    (U+202E), zero-width and line-separator characters. No Graph id has them, and they would
+    make the id print as something it is not. Only non-printable characters are looked up."""
+    return not value.isprintable() and any(
+        unicodedata.category(ch) in _INVISIBLE for ch in value if not ch.isprintable()
+    )
+
+
 GraphId = Annotated[str, AfterValidator(_check_id)]
-"""An opaque Graph id: non-empty, trimmed, printable, at most 256 characters."""
+"""An opaque Graph id: non-empty, trimmed, printable (no control or formatting characters),
+at most 256 characters."""
 
 
 def _check_email(value: str) -> str:

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from batch.audit.records import AuditRecord, OpAttempt, OpFinished, Outcome, RunFinished, RunStarted
+from batch.audit.records import (
+    AuditRecord,
+    OpAttempt,
+    OpFinished,
+    OpSending,
+    Outcome,
+    RunFinished,
+    RunStarted,
+)
 
 T0 = datetime(2026, 11, 1, 22, 0, tzinfo=UTC)
 
@@ -47,8 +55,28 @@ def row(
     )
 
 
-def attempt(run_id: str, number: int, status: int) -> OpAttempt:
-    """One `op.attempt` record with the given HTTP status."""
+def sending(
+    run_id: str, number: int, *, method: str = "POST", purpose: str = "operation"
+) -> OpSending:
+    """The write-ahead `op.sending` of row `number`'s first request (client request id `c<n>`)."""
+    return OpSending(
+        ts=T0,
+        run_id=run_id,
+        row=number,
+        op="cancel",
+        target={"event_type": "webinar", "event_id": f"e{number}"},
+        attempt=1,
+        method=method,
+        path=f"/solutions/virtualEvents/webinars/e{number}/cancel",
+        client_request_id=f"c{number}",
+        purpose=purpose,
+    )
+
+
+def attempt(
+    run_id: str, number: int, status: int | None, *, client_request_id: str = "c"
+) -> OpAttempt:
+    """One `op.attempt` record with the given HTTP status (None: no answer)."""
     return OpAttempt(
         ts=T0,
         run_id=run_id,
@@ -58,7 +86,7 @@ def attempt(run_id: str, number: int, status: int) -> OpAttempt:
         method="POST",
         path=f"/solutions/virtualEvents/webinars/e{number}/cancel",
         status=status,
-        client_request_id="c",
+        client_request_id=client_request_id,
         duration_ms=5.0,
     )
 

@@ -135,7 +135,7 @@ async def test_azure_errors_become_one_line_auth_errors(error: Exception) -> Non
     with pytest.raises(AuthError) as caught:
         await source.get_token()
     assert "\n" not in caught.value.message
-    assert caught.value.message.startswith("--auth test could not get a token: ")
+    assert caught.value.message.startswith("--auth test could not sign in: ")
     assert caught.value.message.endswith("do the thing")
     assert caught.value.__cause__ is error
 

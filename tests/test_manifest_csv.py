@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from batch.errors import ManifestError
 from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import iter_entries, validate_manifest
+from batch.manifest.source import MAX_LINE_BYTES
 from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession
 from tests.manifest_files import HEADER, only_error, write
 
@@ -215,13 +215,23 @@ def test_bad_csv_is_one_clear_problem(
     assert problem.severity == "error"
 
 
-def test_huge_field_is_reported_short(tmp_path: Path) -> None:
-    """A 10 MB cell is 'field too large' at its line, and no message repeats the value."""
-    content = HEADER + "cancel,,e1,,,\n" + "cancel,,e2,," + "x" * 10_000_000 + ",\n"
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("x" * 10_000_000, f"line longer than {MAX_LINE_BYTES:,} bytes"),
+        ('"' + "xxxxxxxx\n" * 20_000 + '"', "field too large (over 131,072 characters"),
+        ('"unclosed\n' + "cancel,,e3,,,\n" * 20_000, "field too large (over 131,072 characters"),
+    ],
+    ids=["one-line", "quoted-over-many-lines", "unclosed-quote"],
+)
+def test_huge_field_is_reported_short(tmp_path: Path, cell: str, message: str) -> None:
+    """A huge cell, on one line or spread over many, ends the reading at its line with one
+    short error that does not repeat the value."""
+    content = HEADER + "cancel,,e1,,,\n" + "cancel,,e2,," + cell + ",\n" + "cancel,,e9,,,\n"
     validation = validate_manifest(write(tmp_path, "m.csv", content))
     [problem] = validation.errors
     assert problem.line == 3
-    assert f"field too large (over {csv.field_size_limit():,} characters" in problem.message
+    assert message in problem.message
     assert len(str(problem)) < 300
 
 

@@ -23,7 +23,9 @@ from batch.operations import (
 )
 
 _IDS = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
 ).filter(lambda text: text == text.strip() and text not in DOT_SEGMENTS)
 _EMAILS = st.sampled_from(["a@contoso.com", "O'Neil@Contoso.com", "x.y+z@fabrikam.co.uk"])
 _TYPES = st.sampled_from(list(EventType))

@@ -82,7 +82,9 @@ def test_registration_needs_exactly_one_key(registration: dict[str, str]) -> Non
 
 
 _IDS = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=64
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
+    min_size=1,
+    max_size=64,
 ).filter(lambda text: text == text.strip() and text not in DOT_SEGMENTS)
 
 
@@ -105,3 +107,14 @@ def test_key_ignores_email_case() -> None:
     first = RemoveSession(event_id="e", session_id="s", registration_email="A@Contoso.com")
     second = RemoveSession(event_id="e", session_id="s", registration_email="a@contoso.com")
     assert first.key == second.key
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["ev\u202e1", "ev\u200b1", "ev\u2028x", "\u2066ev", "ev\ufeff", "e\x85x"],
+    ids=["rlo", "zero-width", "line-separator", "isolate", "bom", "nel"],
+)
+def test_ids_with_invisible_characters_are_refused(bad: str) -> None:
+    """An id that would print as something it is not (bidi, zero-width, separators) is invalid."""
+    with pytest.raises(ValidationError, match=r"control|invisible"):
+        Cancel(event_id=bad)

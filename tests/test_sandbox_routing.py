@@ -24,8 +24,11 @@ from batch.sandbox.routing import (
 )
 
 ID_TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
 ).filter(lambda text: text.strip() not in DOT_SEGMENTS)
+"""Any id validation accepts (no control, format or separator characters, no dot segment)."""
 
 
 @pytest.mark.parametrize(

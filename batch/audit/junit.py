@@ -2,25 +2,23 @@
 
 GitHub and Azure DevOps test reporting read this: classname is the op, name the row and its
 target, a failed row is a `<failure>` carrying Graph's error code and message, a skipped row is
-`<skipped>`. ElementTree escapes markup; characters XML 1.0 cannot carry at all (most control
-characters, lone surrogates) are replaced first, or the file would not parse.
+`<skipped>`. ElementTree escapes markup; text passes `batch.safe_text` first: secrets masked and
+control characters escaped (XML 1.0 cannot carry most of them, and CI pages show the rest raw).
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.summary import AuditReport, RunSummary
 from batch.display.tables import target_text
+from batch.safe_text import for_terminal
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-
-def xml_safe(text: str) -> str:
-    """`text` with every character XML 1.0 forbids replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
+def xml_safe(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` redacted with every control character escaped: all XML 1.0 can carry."""
+    return for_terminal(text, keep_newlines=keep_newlines)
 
 
 def _testcase(suite: ET.Element, row: OpFinished) -> None:
@@ -34,7 +32,7 @@ def _testcase(suite: ET.Element, row: OpFinished) -> None:
     if row.outcome == Outcome.FAILED:
         code = row.error_code or (f"HTTP {row.status}" if row.status else "failed")
         failure = ET.SubElement(case, "failure", message=xml_safe(code), type=xml_safe(code))
-        failure.text = xml_safe(row.error_message or "")
+        failure.text = xml_safe(row.error_message or "", keep_newlines=True)
     elif row.outcome == Outcome.SKIPPED:
         ET.SubElement(case, "skipped", message=xml_safe(row.reason or "skipped"))
 
@@ -58,7 +56,7 @@ def render_junit(report: AuditReport) -> str:
     for run in report.runs:
         attributes = _counts(run)
         suite = ET.SubElement(
-            root, "testsuite", {"name": f"graph-batch run {run.run_id}", **attributes}
+            root, "testsuite", {"name": xml_safe(f"graph-batch run {run.run_id}"), **attributes}
         )
         if run.started is not None:
             suite.set("timestamp", run.started.ts.isoformat(timespec="seconds"))

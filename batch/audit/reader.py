@@ -17,11 +17,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from batch.audit.records import AuditRecord, OpAttempt, OpFinished, RunFinished, RunStarted
+from batch.audit.records import (
+    AuditRecord,
+    OpAttempt,
+    OpFinished,
+    OpSending,
+    RunFinished,
+    RunStarted,
+)
 from batch.errors import UsageError
 
-_MODELS: dict[str, type[RunStarted | OpAttempt | OpFinished | RunFinished]] = {
+_MODELS: dict[str, type[AuditRecord]] = {
     "run.started": RunStarted,
+    "op.sending": OpSending,
     "op.attempt": OpAttempt,
     "op.finished": OpFinished,
     "run.finished": RunFinished,

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""1: the first schema. 2: adds `run.finished.settled_rate`. 3: adds `op.sending`, written
+before each request leaves."""
 
 
 class Outcome(StrEnum):
@@ -50,6 +52,28 @@ class RunStarted(_Record):
     resumed: bool = False
 
 
+Purpose = Literal["operation", "verify", "preflight"]
+
+
+class OpSending(_Record):
+    """Written (and flushed) just before a request leaves: the write-ahead record.
+
+    An `op.sending` with no `op.attempt` of the same `client_request_id` and `attempt` is a
+    request that may have reached Graph unanswered (Ctrl-C, SIGTERM, deadline, `kill -9`), so
+    `run --resume` reads that row's target back before sending it again.
+    """
+
+    event: Literal["op.sending"] = "op.sending"
+    row: int
+    op: str
+    target: dict[str, str] = Field(default_factory=dict)
+    attempt: int
+    method: str
+    path: str
+    client_request_id: str
+    purpose: Purpose = "operation"
+
+
 class OpAttempt(_Record):
     """One HTTP attempt for a row (several when retried)."""
 
@@ -65,7 +89,7 @@ class OpAttempt(_Record):
     duration_ms: float
     retry_wait_ms: float | None = None
     error_code: str | None = None
-    purpose: Literal["operation", "verify", "preflight"] = "operation"
+    purpose: Purpose = "operation"
 
 
 NOT_RUN_REASONS = frozenset({"deadline", "not-run"})
@@ -113,5 +137,5 @@ class RunFinished(_Record):
     """Requests per second each class's pacer had learned by the end (schema 2)."""
 
 
-AuditRecord = RunStarted | OpAttempt | OpFinished | RunFinished
+AuditRecord = RunStarted | OpSending | OpAttempt | OpFinished | RunFinished
 """Any line of the audit log."""

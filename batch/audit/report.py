@@ -1,12 +1,12 @@
 """Render an `AuditReport` for people (table) and for scripts (JSON).
 
 The JSON document has the same content as the table, every failed row included; its shape is
-part of the documented contract (see docs/operability.md).
+part of the documented contract (see docs/operability.md). Both pass `batch.safe_text`: secrets
+masked, control characters escaped (a server's message cannot clear the screen).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from rich.console import RenderableType
@@ -17,6 +17,7 @@ from batch.audit.summary import AuditReport, RunSummary
 from batch.display.tables import count, counts_table, finished_line, rows, rows_table
 from batch.display.terminal import as_text
 from batch.durations import format_duration
+from batch.safe_text import for_terminal, json_text
 
 TABLE_FAILED_ROWS = 50
 """How many failed rows the table lists per run; the JSON lists them all."""
@@ -29,7 +30,9 @@ def _run_table(run: RunSummary) -> list[RenderableType]:
     outcomes = [outcome.value for outcome in Outcome]
     parts: list[RenderableType] = [
         Text(
-            f"Run {run.run_id}{resumed}" + (f"  manifest {started.manifest}" if started else ""),
+            for_terminal(
+                f"Run {run.run_id}{resumed}" + (f"  manifest {started.manifest}" if started else "")
+            ),
             style="bold",
         ),
         Text(
@@ -104,4 +107,4 @@ def render_json(report: AuditReport) -> str:
         "truncated_tail": report.truncated_tail,
         "runs": [run_document(run) for run in report.runs],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document, indent=2) + "\n"

@@ -98,8 +98,14 @@ class AuditReport:
 
     @property
     def has_failures(self) -> bool:
-        """Whether any reported run has a failed row."""
-        return any(run.failed for run in self.runs)
+        """Whether any reported run has a failed row or ended with a non-zero exit code
+        (cut short by the deadline, Ctrl-C or a refused token)."""
+        return any(run.failed or run.exit_code for run in self.runs)
+
+    @property
+    def unfinished(self) -> list[str]:
+        """Ids of the reported runs that never wrote `run.finished` (crashed, or running)."""
+        return [run.run_id for run in self.runs if run.finished is None]
 
 
 def load_report(path: Path, run_id: str | None = None, all_runs: bool = False) -> AuditReport:

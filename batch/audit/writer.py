@@ -22,10 +22,11 @@ from typing import Any, Self, TextIO, cast
 import structlog
 
 from batch.audit.records import AuditRecord
-from batch.auth.redact import MASK, is_secret_key, redact_text
+from batch.auth.redact import MASK, is_secret_key
 from batch.errors import GraphBatchError, UsageError
 from batch.files.identity import FileIdentity, fd_identity
 from batch.files.private import SymlinkRefusedError, describe, open_private
+from batch.safe_text import json_safe
 
 _FIRST_KEYS = ("ts", "event", "run_id")
 
@@ -63,12 +64,12 @@ def mask_secret_keys(
 
 
 def redact_line(_logger: object, _method: str, line: Any) -> str:
-    """structlog processor after rendering: mask anything token-shaped anywhere in the line.
+    """structlog processor after rendering: mask secrets, escape control characters, anywhere.
 
-    One pass over the finished line is several times cheaper than one per field, and the masks
-    (`<redacted>`) contain nothing JSON would escape, so the line stays valid JSON.
+    One pass over the finished line (`batch.safe_text.json_safe`) is several times cheaper than
+    one per field, and it keeps the line the same valid JSON.
     """
-    return redact_text(str(line))
+    return json_safe(str(line))
 
 
 def order_keys(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from batch.auth.redact import remember_secret
+
 TokenKind = Literal["delegated", "app-only", "unknown"]
 
 
@@ -16,6 +18,11 @@ class AccessToken:
     token: str
     expires_on: datetime | None = None
     kind: TokenKind = "unknown"
+
+    def __post_init__(self) -> None:
+        # Every token graph-batch holds passes through here, whatever its source: from now on
+        # no output of this process can carry it, even one a server echoes back.
+        remember_secret(self.token)
 
     def __repr__(self) -> str:
         return f"AccessToken(token=<redacted>, expires_on={self.expires_on!r}, kind={self.kind!r})"

@@ -2,12 +2,14 @@
 
 Runs last hours at Graph's write limits, far past a token's lifetime, so the token is renewed a
 margin before it expires; concurrent requests share one refresh instead of stampeding the
-identity provider; azure-identity's exceptions become `AuthError` here, at the boundary.
+identity provider; azure-identity's and azure-core's exceptions (a refused credential, a sign-in
+service that cannot be reached) become `AuthError` (exit 3) here, at the boundary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -15,7 +17,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from azure.core.credentials import AccessToken as AzureAccessToken
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 
 from batch.auth.base import AccessToken, TokenKind
 from batch.auth.jwt_claims import decode_claims, kind_from_claims
@@ -26,6 +33,16 @@ REFRESH_MARGIN_SECONDS = 300.0
 """Renew this long before expiry, so no request ever leaves with a token about to lapse."""
 
 _MAX_MESSAGE = 300
+
+# azure-identity logs each failed attempt as a WARNING; with no handler configured Python would
+# print it to stderr next to our own one-line error. The AuthError already says what failed.
+# Here, at the boundary every credential (and `login`) goes through.
+logging.getLogger("azure").addHandler(logging.NullHandler())
+
+SIGN_IN_ERRORS: tuple[type[Exception], ...] = (AzureError, ValueError, OSError)
+"""What a credential raises when it cannot sign in: every azure-core error (refusals,
+CredentialUnavailableError, transport errors such as ServiceRequestError), ValueError for a
+misconfiguration, OSError for an unreadable file or a failed subprocess."""
 
 
 class AsyncCredential(Protocol):
@@ -91,10 +108,19 @@ def one_line(text: str) -> str:
     return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
 
 
+def sign_in_cause(exc: BaseException) -> str:
+    """One redacted line saying why signing in failed (the network, or what the service said)."""
+    text = one_line(str(exc)) or type(exc).__name__
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return f"the sign-in service could not be reached ({type(exc).__name__}: {text})"
+    if isinstance(exc, ClientAuthenticationError):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
 def auth_error(exc: BaseException, *, source: str, hint: str) -> AuthError:
-    """An AuthError naming the source, the first line of the cause and what to do about it."""
-    reason = one_line(str(exc)) or type(exc).__name__
-    return AuthError(f"{source} could not get a token: {reason} — {hint}")
+    """An AuthError naming the source, the cause and what to do about it, on one line."""
+    return AuthError(f"{source} could not sign in: {sign_in_cause(exc)} — {hint}")
 
 
 class CredentialTokenSource:
@@ -158,9 +184,7 @@ class CredentialTokenSource:
     async def _fetch(self, claims: str | None) -> AccessToken:
         try:
             raw = await self._credential.get_token(self._scope, claims=claims)
-        except (ClientAuthenticationError, ValueError, OSError) as exc:
-            # CredentialUnavailableError and AuthenticationRequiredError derive from
-            # ClientAuthenticationError; ValueError is azure-identity's "misconfigured".
+        except SIGN_IN_ERRORS as exc:
             raise auth_error(exc, source=self.source, hint=self.hint) from exc
         return AccessToken(
             token=raw.token,

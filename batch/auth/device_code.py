@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AuthenticationRecord, DeviceCodeCredential, TokenCachePersistenceOptions
 
 # azure-identity has no public "sign out": this is its own function locating (and on Linux
@@ -22,7 +21,7 @@ from azure.identity._persistent_cache import _get_persistence
 
 from batch.auth.choices import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID
 from batch.auth.clouds import Cloud
-from batch.auth.credential_source import SyncCredential, one_line
+from batch.auth.credential_source import SIGN_IN_ERRORS, SyncCredential, sign_in_cause
 from batch.auth.login_state import LoginState, load_login, remove_login, save_login
 from batch.errors import AuthError
 
@@ -67,7 +66,7 @@ def _login_error(exc: Exception) -> AuthError:
             "desktop session); rerun with `graph-batch login --allow-unencrypted` to keep it in "
             "a file only your user can read"
         )
-    return AuthError(f"sign-in failed: {one_line(str(exc))}")
+    return AuthError(f"device-code sign-in failed: {sign_in_cause(exc)}")
 
 
 def cache_options(allow_unencrypted: bool) -> TokenCachePersistenceOptions:
@@ -97,7 +96,7 @@ def login(
     )
     try:
         record: AuthenticationRecord = credential.authenticate(scopes=[cloud.scope])
-    except (ClientAuthenticationError, ValueError) as exc:
+    except SIGN_IN_ERRORS as exc:
         raise _login_error(exc) from exc
     finally:
         credential.close()

@@ -7,7 +7,6 @@ variable is reported by name before anything is sent.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,9 +36,6 @@ from batch.auth.login_state import load_login, login_path
 from batch.auth.static_source import TOKEN_ENV, StaticTokenSource, clean_token, read_token_file
 from batch.errors import AuthError
 
-# azure-identity logs each failed attempt as a WARNING; with no handler configured Python would
-# print it to stderr next to our own one-line error. The AuthError already says what failed.
-logging.getLogger("azure").addHandler(logging.NullHandler())
 _APP_SETTINGS = "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the app's credential"
 
 

@@ -1,8 +1,10 @@
 """Keep tokens, secrets and keys out of every line graph-batch prints or logs.
 
 `redact_secrets` is a structlog processor; `redact_text` does the same for a plain message (used
-for stderr). Both are pure: they mask anything token-shaped wherever it appears, plus every value
-whose key names a secret, recursively through dicts, lists and tuples.
+for stderr). Both mask anything token-shaped wherever it appears, plus every value whose key names
+a secret, recursively through dicts, lists and tuples; and, exactly, every secret this process
+was handed (`remember_secret`): an opaque token has no shape a pattern could catch, but the run
+knows its value, so a server echoing it back is masked too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 MASK = "<redacted>"
+MIN_SECRET_CHARS = 8
+"""Shorter values are not remembered: masking every `abc` in an output would garble it."""
+
+_KNOWN: set[str] = set()
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
@@ -32,8 +38,17 @@ def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
 
+def remember_secret(value: str) -> None:
+    """Mask `value` wherever `redact_text` meets it from now on (a token this process holds)."""
+    if len(value) >= MIN_SECRET_CHARS:
+        _KNOWN.add(value)
+
+
 def redact_text(text: str) -> str:
-    """`text` with JWTs, bearer credentials, PEM blocks and `token=...` pairs masked."""
+    """`text` with known secrets, JWTs, bearer credentials, PEM blocks and `token=...` masked."""
+    for secret in _KNOWN:
+        if secret in text:
+            text = text.replace(secret, MASK)
     text = _PEM.sub(MASK, text)
     text = _JWT.sub(MASK, text)
     text = _BEARER.sub(lambda m: f"{m[1]} {MASK}", text)

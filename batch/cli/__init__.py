@@ -32,6 +32,7 @@ from batch.cli import (
 )
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
+from batch.safe_text import for_terminal
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     list_cmd,
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except GraphBatchError as exc:
-        print(error_text(exc.message, sys.stderr), file=sys.stderr)
+        print(error_text(for_terminal(exc.message), sys.stderr), file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("graph-batch: interrupted", file=sys.stderr)

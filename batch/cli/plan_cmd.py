@@ -17,6 +17,7 @@ from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_
 from batch.cli.output_args import add_verbose_argument, reject_output_argument
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
+from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from batch.manifest import Validation
@@ -160,6 +161,6 @@ def handle(args: argparse.Namespace) -> int:
     tally = asyncio.run(_plan(args, validation, settings))
     show(sys.stdout, *render_summary(tally, settings.write_limit))
     if args.out is not None:
-        print(f"Plan written to {args.out}; review it, then run:")
-        print(f"  graph-batch run {args.manifest} --plan {args.out}")
+        print(for_terminal(f"Plan written to {args.out}; review it, then run:"))
+        print(for_terminal(f"  graph-batch run {args.manifest} --plan {args.out}"))
     return int(ExitCode.FAILED if tally.needs_attention else ExitCode.OK)

@@ -1,7 +1,8 @@
 """`graph-batch report AUDIT.jsonl`: summarize a run from its audit log (table, JSON or JUnit).
 
-Exit code 0 when the reported run(s) had no failed row, 1 when some failed, 2 when the file is
-unreadable, empty or not an audit log; CI can gate on it and publish the JUnit file.
+Exit code 0 when the reported run(s) finished with no failed row, 1 when rows failed or the run
+was cut short, 5 when a run never finished (crashed, killed, or still running), 2 when the file
+is unreadable, empty or not an audit log; CI can gate on it and publish the JUnit file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
+from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from batch.audit.summary import AuditReport
@@ -30,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="summarize a run from its audit log (table, JSON or JUnit XML)",
         description=(
             "Summarize the last run in an audit log: rows per outcome and per op, throttling, "
-            "elapsed time, exit code and the failed rows. Exits 0 when no row failed, 1 when "
-            "some did, 2 when the file is not a readable audit log."
+            "elapsed time, exit code and the failed rows. Exits 0 when the run finished with no "
+            "failed row, 1 when rows failed or the run was cut short, 5 when it never finished "
+            "(crashed, killed or still running), 2 when the file is not a readable audit log."
         ),
     )
     parser.add_argument("audit_log", type=Path, metavar="AUDIT.jsonl", help="the run's audit log")
@@ -48,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Load, render, write; the exit code says whether the reported run had failures."""
+    """Load, render, write; the exit code says whether the reported run finished cleanly."""
     from batch.audit.summary import load_report  # rich and the file writer: only when used
     from batch.files.private import describe, write_private
 
@@ -63,8 +66,10 @@ def handle(args: argparse.Namespace) -> int:
         more = " ..." if len(report.corrupt_lines) > 10 else ""
         tail = " (the last one was cut off mid-write)" if report.truncated_tail else ""
         print(
-            f"graph-batch: warning: skipped {len(report.corrupt_lines)} unreadable line(s) "
-            f"of {args.audit_log}: {lines}{more}{tail}",
+            for_terminal(
+                f"graph-batch: warning: skipped {len(report.corrupt_lines)} unreadable line(s) "
+                f"of {args.audit_log}: {lines}{more}{tail}"
+            ),
             file=sys.stderr,
         )
     text = _render(args.format, report, sys.stdout if args.out is None else io.StringIO())
@@ -75,6 +80,16 @@ def handle(args: argparse.Namespace) -> int:
             write_private(args.out, text)
         except OSError as exc:
             raise UsageError(f"cannot write report to {args.out}: {describe(exc)}") from exc
+    if report.unfinished:
+        print(
+            for_terminal(
+                f"graph-batch: run {', '.join(report.unfinished)} did not finish (crashed, killed "
+                "or still running): `graph-batch run --resume` with the same --audit-log "
+                "completes it"
+            ),
+            file=sys.stderr,
+        )
+        return int(ExitCode.UNFINISHED)
     return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)
 
 

@@ -7,11 +7,12 @@ line per file; exits 0 when every file is valid (warnings allowed), 2 when any h
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
+from batch.safe_text import json_text
 
 if TYPE_CHECKING:
     from batch.manifest import Validation
@@ -40,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
     results = [validate_manifest(path) for path in args.manifests]
     if args.format == "json":
         print(
-            json.dumps({"ok": all(v.ok for v in results), "files": [_as_json(v) for v in results]})
+            json_text({"ok": all(v.ok for v in results), "files": [_as_json(v) for v in results]})
         )
     else:
         for validation in results:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from batch.cli.auth_args import add_auth_arguments, token_source_from_args
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
+from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from batch.auth.describe import TokenInfo
@@ -66,5 +67,5 @@ def handler(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(info.as_dict(), indent=2))
     else:
-        print(render_table(info, datetime.now(UTC)))
+        print(for_terminal(render_table(info, datetime.now(UTC)), keep_newlines=True))
     return int(ExitCode.OK)

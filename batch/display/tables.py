@@ -18,6 +18,7 @@ from rich.text import Text
 from batch.audit.records import OpFinished
 from batch.display.terminal import STYLES
 from batch.operations import OP_NAMES
+from batch.safe_text import for_terminal
 
 
 def op_order(ops: Iterable[str]) -> list[str]:
@@ -101,19 +102,22 @@ def finished_line(record: OpFinished) -> RowLine:
 def rows_table(rows: Sequence[RowLine], *, title: str) -> Group:
     """The listed rows, one block each (a table of long ids is unreadable at 70 columns):
 
-    `row 12  cancel  reason`, then, indented, `code: message` and the target's ids.
+    `row 12  cancel  reason`, then, indented, `code: message` and the target's ids. What came
+    from a server or a manifest passes `for_terminal` (secrets masked, control characters escaped).
     """
     blocks: list[RenderableType] = [Text(""), Text(title, style="bold")]
     for line in rows:
         head = Text("  row ")
         head.append(str(line.row), style="bold")
-        head.append(f"  {line.op}")
+        head.append(f"  {for_terminal(line.op)}")
         if line.reason:
-            head.append(f"  {line.reason}", style="yellow")
+            head.append(f"  {for_terminal(line.reason)}", style="yellow")
         blocks.append(head)
         if line.error:
-            blocks.append(Padding(Text(line.error, style="red"), (0, 0, 0, 4), expand=False))
-        blocks.append(Padding(Text(line.target, style="dim"), (0, 0, 0, 4), expand=False))
+            error = Text(for_terminal(line.error), style="red")
+            blocks.append(Padding(error, (0, 0, 0, 4), expand=False))
+        target = Text(for_terminal(line.target), style="dim")
+        blocks.append(Padding(target, (0, 0, 0, 4), expand=False))
     return Group(*blocks)
 
 

@@ -9,6 +9,12 @@ three, so the file feeds straight back into `run`; a file fed back keeps a singl
 by the newest, and its rows keep their first `x-source-line`. A UTF-8 BOM is written when the
 input had one, so Excel opens the file the way it opened the input.
 
+Cells are written for spreadsheets (`batch.safe_text.csv_cell`): secrets masked, control
+characters escaped in labels and error columns (ids hold none: validation refuses them), and
+a cell that would run as
+a formula prefixed with `'`. The manifest reader removes that one `'` again from files carrying
+the error columns, so the ids read back are the ids that failed.
+
 The file is written to a temporary name beside it and renamed into place when the run ends, so
 a reader never sees half a file. It is created only when at least one row failed; otherwise a
 failures CSV this job left earlier (same header) is removed, so its presence means "these rows
@@ -31,6 +37,7 @@ from typing import TextIO
 from batch.errors import GraphBatchError, UsageError
 from batch.files.private import describe, private_temp
 from batch.operations import FIELD_NAMES
+from batch.safe_text import csv_cell, escape_controls
 
 ERROR_COLUMNS: tuple[str, ...] = ("error_code", "error_message", "reason")
 """The columns added to each row; the manifest loader ignores them on input."""
@@ -131,7 +138,14 @@ class FailuresCsvWriter:
         row = {column: fields.get(column, "") for column in self.columns}
         row[SOURCE_COLUMN] = fields.get(SOURCE_COLUMN) or source
         row.update(error_code=error_code, error_message=error_message, reason=reason)
-        self._writer.writerow(row)
+        # Ids go out as they came in (validation refused control and bidi characters), so
+        # they read back the same; labels and server text are escaped.
+        self._writer.writerow(
+            {
+                column: csv_cell(value if column in FIELD_NAMES else escape_controls(value))
+                for column, value in row.items()
+            }
+        )
         self.count += 1
 
     def __exit__(

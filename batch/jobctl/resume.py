@@ -5,6 +5,11 @@ A row counts as done when any earlier run recorded it `succeeded` or `already_do
 without losing the fact). Failed, otherwise skipped and never-finished rows run again. Rows are
 matched by operation key, recomputed from each record's `op` and `target` exactly as
 `Operation.key` computes it, so an email matches whatever its case.
+
+A row whose write went out and came back with no answer, or one that may hide an applied
+change (500, 502, 504), is `unsettled`: the write-ahead `op.sending` record says the request
+left even when the process died before anything else was written. Such a row is read back
+before anything is sent again, so an unanswered cancel is never sent twice.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batch.audit.reader import AuditLogScan
-from batch.audit.records import OpFinished, Outcome, RunStarted
+from batch.audit.records import OpAttempt, OpFinished, OpSending, Outcome, RunStarted
 from batch.operations import operation_key
 
 RESUMED_REASON = "resumed"
 """The `reason` of the `skipped` record a resumed run writes for a row already done."""
 
 _DONE = frozenset({Outcome.SUCCEEDED, Outcome.ALREADY_DONE})
+_MAY_HIDE_A_CHANGE = frozenset({None, 500, 502, 504})
+"""Answers after which a write may have been applied unseen (as the executor treats them)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class ResumeIndex:
 
     keys: frozenset[str]
     runs_seen: int
+    unsettled: frozenset[str] = frozenset()
+    """Keys of rows with a write that went out and may have been applied unseen."""
     corrupt_lines: tuple[int, ...] = ()
     truncated_tail: bool = False
     last_run_id: str | None = None
@@ -35,6 +44,10 @@ class ResumeIndex:
     def is_done(self, key: str) -> bool:
         """Whether the row with this operation key already finished in an earlier run."""
         return key in self.keys
+
+    def must_read_back(self, key: str) -> bool:
+        """Whether an earlier write of this row may have been applied without an answer."""
+        return key in self.unsettled
 
 
 def is_done_record(record: OpFinished) -> bool:
@@ -50,17 +63,30 @@ def load_finished_keys(path: Path) -> ResumeIndex:
         return ResumeIndex(keys=frozenset(), runs_seen=0)
     scan = AuditLogScan(path)
     keys: set[str] = set()
+    unsettled: set[str] = set()
+    sent: dict[tuple[str, int], str] = {}
+    """Writes sent and not answered yet: (client request id, attempt) -> operation key."""
     runs_seen = 0
     last_run_id: str | None = None
     for _, record in scan:
         if isinstance(record, RunStarted):
             runs_seen += 1
             last_run_id = record.run_id
+        elif isinstance(record, OpSending):
+            if record.purpose == "operation" and record.method != "GET":
+                key = operation_key(record.op, record.target)
+                sent[(record.client_request_id, record.attempt)] = key
+        elif isinstance(record, OpAttempt):
+            key_of = sent.pop((record.client_request_id, record.attempt), None)
+            if key_of is not None and record.status in _MAY_HIDE_A_CHANGE:
+                unsettled.add(key_of)
         elif isinstance(record, OpFinished) and is_done_record(record):
             keys.add(operation_key(record.op, record.target))
+    unsettled.update(sent.values())
     return ResumeIndex(
         keys=frozenset(keys),
         runs_seen=runs_seen,
+        unsettled=frozenset(unsettled - keys),
         corrupt_lines=tuple(scan.corrupt_lines),
         truncated_tail=scan.truncated_tail,
         last_run_id=last_run_id,

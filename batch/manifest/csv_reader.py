@@ -5,7 +5,9 @@ without regard to case, surrounding spaces, or `-`/space written for `_` (`Event
 spreadsheets produce them. Empty columns at the end of the header, as Excel leaves behind, are
 ignored while their cells are empty. An empty cell means "not given". Rows whose cells are all
 empty are skipped. Line numbers are the ones a spreadsheet shows: the header is line 1, and a
-record whose quoted field spans lines is reported at the line where it starts.
+record whose quoted field spans lines is reported at the line where it starts. In a failures CSV
+(it has the `error_code` and `error_message` columns) the `'` graph-batch put before a cell a
+spreadsheet would run as a formula is removed (`batch.safe_text.csv_cell_read`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from batch.manifest.values import (
     is_ignored,
 )
 from batch.operations import FIELD_NAMES
+from batch.safe_text import csv_cell_read
 
 REQUIRED_COLUMNS = ("op", "event_id")
+_FIELD_TOO_LARGE = "field larger than field limit"
+"""csv's error for a cell over `csv.field_size_limit()` (131,072 characters by default)."""
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _NO_COMMENTS = "a CSV manifest has no comment lines: delete the line, or put notes in an x- column"
 
@@ -45,6 +50,8 @@ def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Proble
         return
     columns, width = header
     yield Header(columns)
+    # A file with the error columns is a failures CSV graph-batch wrote, formulas guarded.
+    guarded = set(columns) >= RESULT_COLUMNS
     while True:
         start = source.line + 1
         try:
@@ -52,6 +59,11 @@ def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Proble
         except StopIteration:
             return
         except csv.Error as exc:
+            if _FIELD_TOO_LARGE in str(exc):
+                # The parser is lost inside an unclosed quote: nothing after it can be trusted,
+                # and reading on would scan the rest of a possibly huge file.
+                yield Problem(name, start, None, _csv_error(exc))
+                return
             yield Record(start, {}, (FieldProblem(None, _csv_error(exc)),))
             continue
         if not any(cells):
@@ -60,6 +72,8 @@ def read_csv(name: str, source: LineSource) -> Iterator[Header | Record | Proble
         if problem is not None:
             yield Record(start, {}, (problem,))
             continue
+        if guarded:
+            cells = [csv_cell_read(cell) for cell in cells]
         yield Record(start, {col: cell for col, cell in zip(columns, cells, strict=False) if cell})
 
 
@@ -157,7 +171,7 @@ def _fields(count: int) -> str:
 
 def _csv_error(exc: csv.Error) -> str:
     text = str(exc)
-    if "field larger than field limit" in text:
+    if _FIELD_TOO_LARGE in text:
         return (
             f"field too large (over {csv.field_size_limit():,} characters; "
             "an unclosed quote can cause this)"

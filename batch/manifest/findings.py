@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from batch.manifest.loader import MAX_LISTED, Validation
 from batch.manifest.problems import Problem
+from batch.safe_text import for_terminal
 
 
 def listed(validation: Validation) -> list[Problem]:
@@ -29,13 +30,16 @@ def summary(validation: Validation) -> str:
 
 
 def findings(validation: Validation, *, suffix: str = "") -> list[str]:
-    """The listed problems, `... and N more problems` when some are hidden, the summary line."""
+    """The listed problems, `... and N more problems` when some are hidden, the summary line.
+
+    Every line is escaped for a terminal: a manifest's ids and file name are the user's data.
+    """
     shown = listed(validation)
-    lines = [str(problem) for problem in shown]
+    lines = [for_terminal(str(problem)) for problem in shown]
     hidden = validation.error_count + validation.warning_count - len(shown)
     if hidden > 0:
         lines.append(f"... and {hidden:,} more {'problem' if hidden == 1 else 'problems'}")
-    lines.append(summary(validation) + suffix)
+    lines.append(for_terminal(summary(validation) + suffix))
     return lines
 
 

@@ -9,7 +9,7 @@ number, a date or a boolean is reported rather than silently converted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import yaml
@@ -48,14 +48,18 @@ Item = Header | Record | Problem | ManifestSettings
 class _Events:
     """A typed view of the parser's event API (pyyaml's stubs leave it untyped)."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, mark: Callable[[], None]) -> None:
         self._loader = loader
+        self._mark = mark
+        """Called as each event is taken: the next one may be no larger than a line may."""
 
     def peek(self) -> Event:
         return cast(Event, self._loader.peek_event())
 
     def next(self) -> Event:
-        return cast(Event, self._loader.get_event())
+        event = cast(Event, self._loader.get_event())
+        self._mark()
+        return event
 
     def at(self, kind: type[Event]) -> bool:
         return bool(self._loader.check_event(kind))
@@ -83,7 +87,7 @@ def read_yaml(name: str, source: LineSource) -> Iterator[Item]:
     """
     loader = _Loader(source)  # pyyaml reads any object with read().
     try:
-        yield from _Document(name, _Events(loader)).read()
+        yield from _Document(name, _Events(loader, source.mark)).read()
     except _RefusedError as exc:
         yield Problem(name, exc.line, None, exc.message)
     except yaml.MarkedYAMLError as exc:

@@ -23,6 +23,7 @@ from batch.files.private import describe, private_temp
 from batch.http.pacing import estimated_seconds
 from batch.planning.classify import PlanRow
 from batch.planning.tally import PlanTally
+from batch.safe_text import json_safe, json_text
 from batch.settings import RateLimit
 
 PLAN_VERSION: Literal[1] = 1
@@ -70,7 +71,7 @@ class PlanWriter:
         except OSError as exc:
             raise UsageError(f"cannot write the plan {self._path}: {describe(exc)}") from exc
         self._file = os.fdopen(handle, "w", encoding="utf-8")
-        head = self._header.model_dump_json()
+        head = json_safe(self._header.model_dump_json())
         self._file.write(head[:-1] + ',"rows":[\n')
         return self
 
@@ -78,8 +79,9 @@ class PlanWriter:
         """Append one row."""
         if self._file is None:
             raise RuntimeError("PlanWriter used outside `with`")
+        line = json_text(row.model_dump(mode="json"), separators=(",", ":"))
         with self._writing():
-            self._file.write(("" if self._rows == 0 else ",\n") + row.model_dump_json())
+            self._file.write(("" if self._rows == 0 else ",\n") + line)
         self._rows += 1
 
     def finish(self, tally: PlanTally, write_limit: RateLimit) -> None:

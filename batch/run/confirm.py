@@ -17,6 +17,7 @@ from batch.run.console import Console
 from batch.run.overview import destructive_count, overview
 from batch.run.selection import Survey
 from batch.run.settings import RunSettings
+from batch.safe_text import for_terminal
 
 
 def confirm(
@@ -28,7 +29,7 @@ def confirm(
     """
     if not destructive_count(survey):
         return
-    print(f"About to run {manifest}:", file=console.out)
+    print(for_terminal(f"About to run {manifest}:"), file=console.out)
     show(console.out, overview(survey, settings, describe_token(token)))
     console.out.write("Proceed? [y/N] ")
     console.out.flush()

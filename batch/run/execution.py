@@ -38,6 +38,7 @@ from batch.run.selection import Selection, Survey
 from batch.run.settings import RunSettings
 from batch.run.summary import RunFacts, render_summary
 from batch.run.workers import Runner, RunTotals, StopReason
+from batch.safe_text import for_terminal
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ async def _run(
             concurrency=settings.concurrency,
             planned_writes=job.survey.writes,
             skip_reason=job.selection.skip_reason,
+            read_back_first=job.selection.read_back_first,
             on_finished=_failure_recorder(failures, job.selection, job.manifest),
             deadline=settings.deadline,
             progress=progress,
@@ -279,7 +281,7 @@ async def _preflight(
 
 def _report(totals: RunTotals, facts: RunFacts, *, settings: RunSettings, console: Console) -> None:
     if totals.stop_message:
-        print(f"graph-batch: {totals.stop_message}", file=console.err)
+        print(f"graph-batch: {for_terminal(totals.stop_message)}", file=console.err)
     if totals.stop_reason is StopReason.INTERRUPTED:
         print("graph-batch: interrupted; rows not run are recorded as skipped", file=console.err)
     if settings.quiet and totals.exit_code == 0:

@@ -1,9 +1,10 @@
 """Carry one manifest row to its final outcome: paced attempts, retries, token refresh, verify.
 
 Every attempt (retries, the 401 re-send, verification reads) waits for its request class's
-pacer and is written to the audit log as `op.attempt`. Expected failures become a failed
-`op.finished`; only a token Graph keeps refusing escapes (as `AuthError`), because it stops
-the whole run.
+pacer, is written ahead to the audit log as `op.sending` before it leaves, and as `op.attempt`
+once answered (or not): a request with no answer is on record whatever stops the process.
+Expected failures become a failed `op.finished`; only a token Graph keeps refusing escapes (as
+`AuthError`), because it stops the whole run.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState
 
-from batch.audit.records import OpAttempt, OpFinished, Outcome
+from batch.audit.records import OpAttempt, OpFinished, OpSending, Outcome, Purpose
 from batch.audit.writer import AuditWriter
 from batch.auth.factory import token_refused_error
 from batch.auth.token_holder import TokenHolder, cae_claims
@@ -37,9 +38,12 @@ from batch.readback import (
     read_verification,
     verification_read,
 )
-from batch.run.outcomes import AttemptResult, classify, needs_verification
-
-Purpose = Literal["operation", "verify", "preflight"]
+from batch.run.outcomes import (
+    VERIFIED_REASONS,
+    AttemptResult,
+    classify,
+    needs_verification,
+)
 
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 """Answers a gateway may give after the service applied the change (503 and 429 are refusals)."""
@@ -68,6 +72,15 @@ class RowState:
     last: Answer | None = None
     sent: bool = False
     """True once a request for this row may have left: from then on it may have changed."""
+    sends: int = 0
+    """Requests of this row that left (answered or not); more than `attempts`: one is out."""
+    read_back_first: bool = False
+    """An earlier run's write of this row went unanswered: read the target before sending."""
+
+    @property
+    def unanswered(self) -> bool:
+        """Whether a request of this row left and has no answer yet."""
+        return self.sends > len(self.attempts)
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ class _Request:
     path: str
     request_class: RequestClass
     client_request_id: str
+    target: dict[str, str]
     purpose: Purpose = "operation"
     state: RowState | None = None
 
@@ -123,6 +137,10 @@ class Executor:
             verified = await self._verify(state, op)
             return verified.done
 
+        if state.read_back_first and await already_in_place():
+            # An earlier run's write went unanswered (write-ahead record): it was applied.
+            reason = VERIFIED_REASONS[verified] if verified is not None else None
+            return self.finished(state, labels, Outcome.ALREADY_DONE, reason)
         state.last = await self._send_with_retries(request, state.attempts, already_in_place)
         settled = verified is not None and verified.done
         if not settled and needs_verification(op.request_class, state.attempts):
@@ -130,9 +148,11 @@ class Executor:
         verdict = classify(op.request_class, state.attempts, verified)
         return self.finished(state, labels, verdict.outcome, verdict.reason)
 
-    async def read(self, row: int, op_name: str, path: str, purpose: Purpose) -> Answer:
+    async def read(self, row: int, op: AnyOperation, path: str, purpose: Purpose) -> Answer:
         """A paced, retried GET outside any row's own history (verification, pre-flight)."""
-        request = _Request(row, op_name, "GET", path, RequestClass.READ, str(uuid.uuid4()), purpose)
+        request = _Request(
+            row, op.op, "GET", path, RequestClass.READ, str(uuid.uuid4()), op.target, purpose
+        )
         return await self._send_with_retries(request, [])
 
     def finished(
@@ -141,7 +161,9 @@ class Executor:
         labels: dict[str, str],
         outcome: Outcome,
         reason: str | None,
+        *,
         error_code: str | None = None,
+        error_message: str | None = None,
     ) -> OpFinished:
         """The `op.finished` record for `state`, with the details of its last answer."""
         last = state.last
@@ -161,6 +183,8 @@ class Executor:
             details["error_code"] = details["error_message"] = None
         if error_code is not None:
             details["error_code"] = error_code
+        if error_message is not None:
+            details["error_message"] = error_message
         return OpFinished(
             run_id=self.run_id,
             row=state.row,
@@ -168,7 +192,7 @@ class Executor:
             target=state.op.target,
             outcome=outcome,
             reason=reason,
-            attempts=len(state.attempts),
+            attempts=max(len(state.attempts), state.sends),
             client_request_id=state.client_request_id,
             duration_ms=round((self._clock.now() - state.started) * 1000, 1),
             labels=labels,
@@ -179,7 +203,7 @@ class Executor:
         """Read the target back, with the preferred read unless this token was refused it."""
         kind, path = verification_read(op)
         if not self._reach.refused(kind):
-            answer = await self.read(state.row, op.op, path, "verify")
+            answer = await self.read(state.row, op, path, "verify")
             response = answer if isinstance(answer, GraphResponse) else None
             if response is None or not self._reach.note(kind, response.status):
                 return read_verification(op, response)
@@ -199,7 +223,7 @@ class Executor:
             return Verified.UNKNOWN  # Not yet re-sent: the caller re-sends, then asks again.
         statuses = []
         for path in existence_paths(op):
-            answer = await self.read(state.row, op.op, path, "verify")
+            answer = await self.read(state.row, op, path, "verify")
             statuses.append(answer.status if isinstance(answer, GraphResponse) else None)
         return read_existence(statuses)
 
@@ -265,6 +289,20 @@ class Executor:
         async with self._pacers[request.request_class].slot() as slot:
             if request.state is not None:
                 request.state.sent = True
+                request.state.sends += 1
+            self._audit.write(
+                OpSending(
+                    run_id=self.run_id,
+                    row=request.row,
+                    op=request.op_name,
+                    target=request.target,
+                    attempt=len(history) + 1,
+                    method=request.method,
+                    path=request.path,
+                    client_request_id=request.client_request_id,
+                    purpose=request.purpose,
+                )
+            )
             started = self._clock.now()
             try:
                 answer = await self._client.send(
@@ -337,6 +375,7 @@ def _row_request(state: RowState) -> _Request:
         op.path,
         op.request_class,
         state.client_request_id,
+        op.target,
         state=state,
     )
 

@@ -32,6 +32,7 @@ from batch.run.job_files import check_run_files
 from batch.run.overview import estimate_seconds, overview, preview
 from batch.run.selection import Selection, Survey, survey
 from batch.run.settings import RunSettings, resolve_settings
+from batch.safe_text import for_terminal
 from batch.settings import ManifestSettings
 
 
@@ -139,7 +140,7 @@ def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Se
         done = load_finished_keys(settings.audit_log)
         warning = damage_warning(done, settings.audit_log)
         if warning is not None:
-            print(f"graph-batch: {warning}", file=err)
+            print(f"graph-batch: {for_terminal(warning)}", file=err)
     shard = parse_shard(settings.shard) if settings.shard else None
     plan = load_plan_selection(settings.plan, validation.sha256) if settings.plan else None
     return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)
@@ -153,7 +154,7 @@ def _print_dry_run(
         for entry in selection.owned(iter_entries(manifest))
         if selection.skip_reason(entry) is None
     )
-    print(f"Dry run of {manifest}: nothing will be sent.", file=out)
+    print(for_terminal(f"Dry run of {manifest}: nothing will be sent."), file=out)
     show(out, overview(planned, settings))
     print(f"First requests (to {settings.base_url}):", file=out)
     print("\n".join(preview(requests, settings)), file=out)

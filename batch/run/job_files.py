@@ -27,6 +27,7 @@ from batch.jobctl.lock_place import audit_log_key, lock_path, manifest_key
 from batch.manifest import Validation
 from batch.manifest.source import starts_with_bom
 from batch.run.settings import RunSettings
+from batch.safe_text import for_terminal
 
 NOTHING_SENT = "nothing was written or sent"
 
@@ -110,16 +111,20 @@ def open_run_files(
     lock = stack.enter_context(_lock_for(settings, state_dir, validation.file, token, audit))
     if lock.stale is not None:
         print(
-            f"graph-batch: took over the stale lock {lock.path} left by "
-            f"{lock.stale.describe()} (that run died without releasing it)",
+            for_terminal(
+                f"graph-batch: took over the stale lock {lock.path} left by "
+                f"{lock.stale.describe()} (that run died without releasing it)"
+            ),
             file=err,
         )
     if audit is None:
         audit = stack.enter_context(AuditWriter(audit_path))
     if audit.tightened_from is not None:
         print(
-            f"graph-batch: the audit log {audit_path} was readable by others (mode "
-            f"{audit.tightened_from:04o}); tightened it to 0600",
+            for_terminal(
+                f"graph-batch: the audit log {audit_path} was readable by others (mode "
+                f"{audit.tightened_from:04o}); tightened it to 0600"
+            ),
             file=err,
         )
     failures = None

@@ -31,7 +31,7 @@ async def preflight(
         raise AuthError(f"{refusal}; nothing was changed")
     row, op = first_write
     # A 401 here is retried once with a refreshed token inside the executor, then AuthError.
-    answer = await executor.read(row, op.op, event_path(op.event_type, op.event_id), "preflight")
+    answer = await executor.read(row, op, event_path(op.event_type, op.event_id), "preflight")
     if isinstance(answer, GraphResponse) and answer.status == 403:
         raise AuthError(
             f"Graph refused to read event {op.event_id} (403 {answer.error_code or 'Forbidden'}): "

@@ -61,6 +61,10 @@ class Selection:
             return None
         return self.skip_detail(entry)
 
+    def read_back_first(self, entry: Entry) -> bool:
+        """Whether an earlier run's write of this row went unanswered (`--resume`)."""
+        return self.done is not None and self.done.must_read_back(entry.operation.key)
+
 
 @dataclass(frozen=True)
 class Survey:

@@ -26,6 +26,11 @@ from batch.run.executor import Executor, RowState
 
 INTERRUPT_GRACE = 10.0
 """Seconds in-flight rows get to finish after Ctrl-C/SIGTERM or the deadline."""
+UNANSWERED_MESSAGE = (
+    "stopped with a request sent and unanswered: it may have been applied; "
+    "`run --resume` reads the target back before sending it again"
+)
+"""The `error_message` of a row cut off while its request was out."""
 REFUSAL_SAMPLE = 5
 """Writes looked at to tell "this token may not write here at all" from isolated 403s."""
 MAX_LISTED = 20
@@ -125,6 +130,7 @@ class Runner:
         concurrency: int,
         planned_writes: int,
         skip_reason: Callable[[Entry], str | None] = lambda entry: None,
+        read_back_first: Callable[[Entry], bool] = lambda entry: False,
         on_finished: Callable[[Entry, OpFinished], None] = lambda entry, record: None,
         deadline: float | None = None,
         progress: ProgressSink | None = None,
@@ -135,6 +141,7 @@ class Runner:
         self._clock = clock
         self._concurrency = concurrency
         self._skip_reason_of = skip_reason
+        self._read_back_first = read_back_first
         self._on_finished = on_finished
         self._deadline = deadline
         self._progress = progress
@@ -223,7 +230,12 @@ class Runner:
                 self._check_refusals(record)
 
     async def _run_row(self, entry: Entry) -> OpFinished:
-        state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())
+        state = RowState(
+            row=entry.location.line,
+            op=entry.operation,
+            started=self._clock.now(),
+            read_back_first=self._read_back_first(entry),
+        )
         task = asyncio.ensure_future(self._executor.execute(state, dict(entry.labels)))
         self._in_flight[task] = state
         try:
@@ -236,7 +248,10 @@ class Runner:
             if not state.sent:
                 return self._executor.finished(state, labels, Outcome.SKIPPED, self._skip_reason())
             code = "deadline" if self.totals.stop_reason is StopReason.DEADLINE else "interrupted"
-            return self._executor.finished(state, labels, Outcome.FAILED, code, error_code=code)
+            message = UNANSWERED_MESSAGE if state.unanswered else None
+            return self._executor.finished(
+                state, labels, Outcome.FAILED, code, error_code=code, error_message=message
+            )
         except AuthError as exc:
             self.stop(StopReason.AUTH, exc.message)
             return self._executor.finished(

@@ -15,6 +15,7 @@ from batch.audit.records import AuditRecord, Outcome
 from batch.audit.report import TABLE_FAILED_ROWS
 from batch.audit.summary import AuditReport, RunSummary
 from batch.cli import main
+from batch.exit_codes import ExitCode
 from tests.auditlog_factory import attempt, row, run_finished, started, write_log
 
 OK, DONE, SKIP, FAIL = Outcome.SUCCEEDED, Outcome.ALREADY_DONE, Outcome.SKIPPED, Outcome.FAILED
@@ -106,7 +107,7 @@ def test_junit_parses_and_counts_match(log: Path, capsys: pytest.CaptureFixture[
     failure = root.find("testsuite/testcase/failure")
     assert failure is not None
     assert failure.get("message") == "Forbidden"
-    assert failure.text == 'not the <organizer> & "x"\ufffd'
+    assert failure.text == 'not the <organizer> & "x"\\x01'
     assert cases[0].get("classname") == "cancel"
     assert cases[0].get("name") == "row 1 event_id=e1"
 
@@ -151,7 +152,7 @@ def test_truncated_log_is_reported_with_a_warning(
     """A crash-truncated last line is skipped, named on stderr, and the rest still reported."""
     log = write_log(tmp_path / "a.jsonl", FIRST_RUN[:4], tail='{"event":"op.fin')
     code, out, err = run_cli(capsys, str(log), "--format", "json")
-    assert code == 1
+    assert code == ExitCode.UNFINISHED  # the run crashed: no run.finished
     assert json.loads(out)["runs"][0]["rows"] == 2
     assert "skipped 1 unreadable line(s)" in err
     assert "cut off mid-write" in err
@@ -200,9 +201,8 @@ def test_junit_survives_any_error_text(message: str) -> None:
     xml = render_junit(AuditReport(path=Path("a.jsonl"), runs=[run]))
     failure = ET.fromstring(xml).find("testsuite/testcase/failure")  # noqa: S314 - our output.
     assert failure is not None
-    # XML parsers normalise line ends to \n; everything else must survive as written.
-    expected = xml_safe(message).replace("\r\n", "\n").replace("\r", "\n")
-    assert (failure.text or "") == expected
+    # Control characters arrive escaped (CR too), so the parser has no line ends to normalise.
+    assert (failure.text or "") == xml_safe(message, keep_newlines=True)
 
 
 def test_rows_not_run_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ from batch.audit.records import AuditRecord, Outcome
 from batch.errors import UsageError
 from batch.jobctl.resume import RESUMED_REASON, ResumeIndex, damage_warning, load_finished_keys
 from batch.operations import Cancel, RemoveSession
-from tests.auditlog_factory import row, run_finished, started, write_log
+from tests.auditlog_factory import attempt, row, run_finished, sending, started, write_log
 
 OK, DONE, SKIP, FAIL = Outcome.SUCCEEDED, Outcome.ALREADY_DONE, Outcome.SKIPPED, Outcome.FAILED
 
@@ -151,3 +151,40 @@ def test_damage_warning(corrupt: tuple[int, ...], truncated: bool, expected: str
     else:
         assert warning is not None
         assert expected in warning
+
+
+def _sent(number: int, status: int | None) -> list[AuditRecord]:
+    """Row `number`'s write sent and answered `status` (no `op.attempt` at all when "lost")."""
+    return [sending("r1", number), attempt("r1", number, status, client_request_id=f"c{number}")]
+
+
+UNSETTLED: dict[str, tuple[list[AuditRecord], set[int]]] = {
+    "sent, then the process died": ([started("r1"), sending("r1", 1)], {1}),
+    "no answer (timeout, dropped connection)": ([started("r1"), *_sent(1, None)], {1}),
+    "gateway answers that may hide a change": (
+        [started("r1"), *_sent(1, 500), *_sent(2, 502), *_sent(3, 504)],
+        {1, 2, 3},
+    ),
+    "refusals and rejections settle it": (
+        [started("r1"), *_sent(1, 503), *_sent(2, 429), *_sent(3, 403), *_sent(4, 400)],
+        set(),
+    ),
+    "reads never unsettle a row": (
+        [started("r1"), sending("r1", 1, method="GET", purpose="verify")],
+        set(),
+    ),
+    "a later success settles it": ([started("r1"), sending("r1", 1), row("r1", 1, OK)], set()),
+    "a failed record does not": (
+        [started("r1"), sending("r1", 1), row("r1", 1, FAIL, reason="interrupted")],
+        {1},
+    ),
+}
+
+
+@pytest.mark.parametrize(("records", "expected"), UNSETTLED.values(), ids=list(UNSETTLED))
+def test_unsettled_rows_are_those_whose_write_may_have_landed_unseen(
+    tmp_path: Path, records: list[AuditRecord], expected: set[int]
+) -> None:
+    """`op.sending` without a settling answer marks the row for a read-back before re-sending."""
+    index = load_finished_keys(write_log(tmp_path / "a.jsonl", records))
+    assert {n for n in range(1, 5) if index.must_read_back(key(n))} == expected
