@@ -135,7 +135,7 @@ async def test_azure_errors_become_one_line_auth_errors(error: Exception) -> Non
     with pytest.raises(AuthError) as caught:
         await source.get_token()
     assert "\n" not in caught.value.message
-    assert caught.value.message.startswith("--auth test could not sign in: ")
+    assert caught.value.message.startswith("--auth test: sign-in failed: ")
     assert caught.value.message.endswith("do the thing")
     assert caught.value.__cause__ is error
 
@@ -191,6 +191,6 @@ async def test_chained_credential_failure_names_what_was_tried() -> None:
     with pytest.raises(AuthError) as caught:
         await source.get_token()
     assert caught.value.message == (
-        "auto sign-in could not get a token: tried Environment, ManagedIdentity, AzureCli: "
+        "auto sign-in: sign-in failed: tried Environment, ManagedIdentity, AzureCli: "
         "none could sign in — sign in with `az login`"
     )

@@ -147,7 +147,7 @@ async def test_no_output_leaks_the_token_or_injects(
             _, text = await _cli(capsys, "report", str(audit), "--format", form)
             printed.append(text)
             out = tmp_path / f"report.{suffix}"
-            await _cli(capsys, "report", str(audit), "--format", form, "-o", str(out))
+            await _cli(capsys, "report", str(audit), "--format", form, "--out", str(out))
 
         rows = _failures(failed)
         assert [row["event_id"] for row in rows] == ["ev1", "'" + ODD_ID]

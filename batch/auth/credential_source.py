@@ -120,7 +120,7 @@ def sign_in_cause(exc: BaseException) -> str:
 
 def auth_error(exc: BaseException, *, source: str, hint: str) -> AuthError:
     """An AuthError naming the source, the cause and what to do about it, on one line."""
-    return AuthError(f"{source} could not sign in: {sign_in_cause(exc)} — {hint}")
+    return AuthError(f"{source}: sign-in failed: {sign_in_cause(exc)} — {hint}")
 
 
 class CredentialTokenSource:

@@ -7,7 +7,6 @@ line per file; exits 0 when every file is valid (warnings allowed), 2 when any h
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from batch.cli.output_args import add_format_argument
