@@ -17,7 +17,7 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   additive increase). A refused probe sets the level to `PROBE_BACK_OFF` times what the
   window admitted (the multiplicative decrease, in proportion to the run's own share). Each
   probe in a row that got everything through reaches `PROBE_GROWTH` times further, so a
-  budget that frees up is in use again within two or three windows.
+  budget that frees up is in use again within a few windows (3 to 4 in `make bench`).
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
