@@ -1,4 +1,4 @@
-"""`make demo`: a real `graph-batch run --yes` of a YAML job against the in-process sandbox.
+"""`graph-batch demo`: a real `graph-batch run --yes` of a YAML job against the in-process sandbox.
 
 The sandbox gets a generated world, limits scaled down 15x in time (20 writes per 2 s) so the
 run is paced and throttled yet done in well under a minute, and a few faults (dropped
@@ -20,19 +20,18 @@ from batch.sandbox import FaultConfig, SandboxConfig, generate_world
 OPERATIONS = 150
 WRITE_LIMIT = "20/2s"
 READ_LIMIT = "200/2s"
-OUT = Path("out/demo")
 
 
-def main() -> int:
-    """Run the demo; returns 0 when the run and the verification both pass."""
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out: Path) -> int:
+    """Run the demo, writing into `out`; returns 0 when the run and the verification pass."""
+    out.mkdir(parents=True, exist_ok=True)
     world, rows = generate_world(OPERATIONS, seed=7)
     job = write_yaml_job(
         rows,
-        OUT / "demo.yaml",
+        out / "demo.yaml",
         {"concurrency": 8, "write_limit": WRITE_LIMIT, "read_limit": READ_LIMIT},
     )
-    audit = OUT / "demo-audit.jsonl"
+    audit = out / "demo-audit.jsonl"
     audit.unlink(missing_ok=True)
     config = SandboxConfig.model_validate(
         {
@@ -79,7 +78,3 @@ def main() -> int:
     )
     print("\nDemo " + ("passed." if ok else "FAILED."))
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
+from batch.auth.choices import AuthMode
+
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
 
@@ -58,18 +60,6 @@ LogFormat = Literal["console", "json"]
 
 GRAPH_READ_LIMIT = RateLimit(count=750, per_seconds=30)
 """Graph's published virtual-events read limit (per app, across all tenants)."""
-
-AuthMode = Literal[
-    "auto",
-    "token",
-    "azure-cli",
-    "device-code",
-    "client-secret",
-    "certificate",
-    "workload-identity",
-    "managed-identity",
-    "default",
-]
 
 
 class ManifestSettings(BaseModel):

@@ -31,9 +31,12 @@ RUN_TIMEOUT = 60.0
 
 
 async def start_cli(
-    *args: str, env: dict[str, str] | None = None, stderr: int | None = asyncio.subprocess.PIPE
+    *args: str,
+    env: dict[str, str] | None = None,
+    stderr: int | None = asyncio.subprocess.PIPE,
+    cwd: Path = REPO,
 ) -> asyncio.subprocess.Process:
-    """Start `python -m batch ARGS` from the repository root, stdout (and stderr) piped."""
+    """Start `python -m batch ARGS` (from the repository root by default), output piped."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -41,7 +44,7 @@ async def start_cli(
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=stderr,
-        cwd=REPO,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
     )
 
@@ -131,9 +134,9 @@ async def finish(process: asyncio.subprocess.Process) -> Finished:
     return Finished(process.returncode, (out or b"").decode(), (err or b"").decode())
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None) -> Finished:
+async def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> Finished:
     """Run `python -m batch ARGS` to completion."""
-    return await finish(await start_cli(*args, env=env))
+    return await finish(await start_cli(*args, env=env, cwd=cwd))
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

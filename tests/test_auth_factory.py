@@ -14,13 +14,13 @@ from azure.identity.aio import (
     WorkloadIdentityCredential,
 )
 
+from batch.auth.choices import AuthMode
 from batch.auth.clouds import CLOUDS, cloud_for, graph_base_url_for
 from batch.auth.credential_source import CredentialTokenSource
 from batch.auth.factory import build_token_source, credential_spec, resolve_auto_mode
 from batch.auth.login_state import LoginState, save_login
 from batch.auth.static_source import StaticTokenSource, read_token_file
 from batch.errors import AuthError, UsageError
-from batch.settings import AuthMode
 from tests.auth_fakes import RECORD, FakeDeviceCodeCredential, make_jwt
 
 APP_ENV = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c"}

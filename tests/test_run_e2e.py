@@ -5,7 +5,6 @@ twice, and record exactly one `op.finished` per row."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -315,7 +314,7 @@ async def test_ctrl_c_records_every_row(start_sandbox: StartSandbox, tmp_path: P
         # Polling a file written by the code under test: no event to wait on.
         while '"op.finished"' not in (audit.read_text() if audit.exists() else ""):  # noqa: ASYNC110
             await asyncio.sleep(0.02)
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
 
     killer = asyncio.create_task(interrupt_after_first_row())
     result = await run(WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="3/1s")

@@ -14,6 +14,7 @@ from batch.cli import main
 from batch.exit_codes import ExitCode
 from batch.operations import EventType, event_path
 from batch.sandbox import World
+from tests.nonposix import posix_signals
 from tests.process_helpers import read_banner, start_cli
 from tests.sandbox_helpers import DEFAULT_WORLD, WEBINAR
 
@@ -22,6 +23,7 @@ async def _start(*args: str, env: dict[str, str] | None = None) -> asyncio.subpr
     return await start_cli("sandbox", *args, env=env)
 
 
+@posix_signals
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 async def test_cli_serves_prints_url_and_token_and_stops_cleanly(
     stop_signal: signal.Signals,

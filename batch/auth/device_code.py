@@ -20,15 +20,13 @@ from azure.identity import AuthenticationRecord, DeviceCodeCredential, TokenCach
 # choosing libsecret or a file for) the persistent cache, so logout wipes exactly that store.
 from azure.identity._persistent_cache import _get_persistence
 
+from batch.auth.choices import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID
 from batch.auth.clouds import Cloud
 from batch.auth.credential_source import SyncCredential, one_line
 from batch.auth.login_state import LoginState, load_login, remove_login, save_login
 from batch.errors import AuthError
 
 CACHE_NAME = "graph-batch"
-GRAPH_CLI_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
-"""Microsoft Graph Command Line Tools: a public client most tenants already know."""
-DEFAULT_TENANT = "organizations"
 LOGIN_HINT = "run `graph-batch login`"
 _CACHE_SUFFIXES = (".nocae", ".cae")
 _NO_ENCRYPTION = "Cache encryption is impossible"

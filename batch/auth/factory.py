@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, get_args, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from azure.identity.aio import (
     AzureCliCredential,
@@ -24,6 +24,7 @@ from azure.identity.aio import (
 )
 
 from batch.auth.base import TokenKind, TokenSource
+from batch.auth.choices import AUTH_MODES, AuthMode
 from batch.auth.clouds import Cloud, cloud_for
 from batch.auth.credential_source import (
     AsyncCredential,
@@ -35,9 +36,6 @@ from batch.auth.device_code import LOGIN_HINT, CredentialMaker, silent_credentia
 from batch.auth.login_state import load_login, login_path
 from batch.auth.static_source import TOKEN_ENV, StaticTokenSource, clean_token, read_token_file
 from batch.errors import AuthError
-from batch.settings import AuthMode
-
-AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
 
 # azure-identity logs each failed attempt as a WARNING; with no handler configured Python would
 # print it to stderr next to our own one-line error. The AuthError already says what failed.

@@ -8,12 +8,15 @@ stderr plus the documented exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from batch import __version__
 from batch.cli import (
+    completion_cmd,
+    demo_cmd,
     login_cmd,
     logout_cmd,
     plan_cmd,
@@ -35,7 +38,20 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     login_cmd,
     logout_cmd,
     whoami_cmd,
+    demo_cmd,
+    completion_cmd,
 )
+
+
+COMPLETION_REQUEST = "_ARGCOMPLETE"
+"""Set when the shell asks for completions (the hook `graph-batch completion SHELL` prints)."""
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Answer the shell's completion request and exit; argcomplete is loaded only here."""
+    import argcomplete  # a start-up cost only completion should pay
+
+    argcomplete.autocomplete(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if COMPLETION_REQUEST in os.environ:
+        _complete(parser)
+    args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
     except GraphBatchError as exc:

@@ -11,14 +11,15 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from batch.auth.base import TokenSource
+from batch.auth.choices import AUTH_MODES, AuthMode
 from batch.auth.clouds import CLOUDS
-from batch.auth.factory import AUTH_MODES, build_token_source
-from batch.auth.login_state import state_dir_from
 from batch.errors import UsageError
-from batch.settings import AuthMode, ManifestSettings
+
+if TYPE_CHECKING:
+    from batch.auth.base import TokenSource
+    from batch.settings import ManifestSettings
 
 AUTH_ENV = "GRAPH_BATCH_AUTH"
 CLOUD_ENV = "GRAPH_BATCH_CLOUD"
@@ -76,6 +77,9 @@ def token_source_from_args(
     run_ends_at: datetime | None = None,
 ) -> TokenSource:
     """The TokenSource the parsed auth flags, environment and manifest settings ask for."""
+    from batch.auth.factory import build_token_source
+    from batch.auth.login_state import state_dir_from
+
     environ = os.environ if env is None else env
     return build_token_source(
         resolve_auth_mode(args.auth, environ, settings),

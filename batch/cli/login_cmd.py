@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from batch.auth.choices import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID
 from batch.auth.clouds import cloud_for
-from batch.auth.device_code import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID, login
-from batch.auth.login_state import login_path, state_dir_from
 from batch.cli.auth_args import CLOUD_ENV, add_cloud_argument
 from batch.exit_codes import ExitCode
 
@@ -42,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handler(args: argparse.Namespace) -> int:
     """Run the device-code flow and save the result."""
+    from batch.auth.device_code import login
+    from batch.auth.login_state import login_path, state_dir_from
+
     env = os.environ
     state_dir = state_dir_from(env)
     record = login(

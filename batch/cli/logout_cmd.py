@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 
-from batch.auth.device_code import logout
-from batch.auth.login_state import state_dir_from
 from batch.exit_codes import ExitCode
 
 
@@ -23,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handler(args: argparse.Namespace) -> int:
     """Remove the saved state; succeeds (exit 0) also when there was nothing to remove."""
+    from batch.auth.device_code import logout
+    from batch.auth.login_state import state_dir_from
+
     removed = logout(state_dir_from(os.environ))
     if not removed:
         print("No saved sign-in.")

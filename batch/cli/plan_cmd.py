@@ -7,25 +7,27 @@ error (look before running), 2 for an invalid manifest or usage, 3 when the toke
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.cli.validate_cmd import listed, summary
-from batch.diagnostics import configure_diagnostics
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
-from batch.manifest import Validation, validate_manifest
-from batch.planning.service import make_plan
-from batch.planning.settings import PlanSettings, resolve_plan_settings
-from batch.planning.tally import PlanTally, render_summary
-from batch.settings import RateLimit
+
+if TYPE_CHECKING:
+    from batch.manifest import Validation
+    from batch.planning.settings import PlanSettings
+    from batch.planning.tally import PlanTally
+    from batch.settings import RateLimit
 
 
 def _rate(text: str) -> RateLimit:
+    from batch.settings import RateLimit
+
     try:
         return RateLimit.parse(text)
     except ValueError as exc:
@@ -95,6 +97,8 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
         "concurrency": args.concurrency,
         "log_format": args.log_format,
     }
+    from batch.planning.settings import resolve_plan_settings
+
     cloud = resolve_cloud(args.cloud, os.environ, validation.settings)
     return resolve_plan_settings(
         cli, os.environ, validation.settings, default_base_url=graph_base_url_for(cloud)
@@ -104,15 +108,24 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
 async def _plan(
     args: argparse.Namespace, validation: Validation, settings: PlanSettings
 ) -> PlanTally:
+    from batch.interrupts import cancel_on_interrupt
+    from batch.planning.service import make_plan
+
     tokens = token_source_from_args(args, validation.settings)
     try:
-        return await make_plan(validation, settings, tokens, out=args.out)
+        return await cancel_on_interrupt(make_plan(validation, settings, tokens, out=args.out))
     finally:
         await tokens.close()
 
 
 def handle(args: argparse.Namespace) -> int:
     """Validate, plan, print the summary; the exit code says whether rows need attention."""
+    import asyncio
+
+    from batch.diagnostics import configure_diagnostics
+    from batch.manifest import validate_manifest
+    from batch.planning.tally import render_summary
+
     configure_diagnostics(os.environ)  # retries go to stderr, and only when asked for
     check_distinct(
         reads={"MANIFEST": args.manifest, "--token-file": args.token_file},

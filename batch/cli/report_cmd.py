@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from batch.audit.junit import render_junit
-from batch.audit.report import render_json, render_table
-from batch.audit.summary import AuditReport, load_report
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
-from batch.files.private import describe, write_private
 
-RENDERERS: dict[str, Callable[[AuditReport], str]] = {
-    "table": render_table,
-    "json": render_json,
-    "junit": render_junit,
-}
+FORMATS = ("table", "json", "junit")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -39,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("audit_log", type=Path, metavar="AUDIT.jsonl", help="the run's audit log")
-    parser.add_argument(
-        "--format", choices=tuple(RENDERERS), default="table", help="output format (table)"
-    )
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (table)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--run-id", metavar="ID", help="report this run instead of the last one")
     which.add_argument(
@@ -55,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run had failures."""
+    from batch.audit.junit import render_junit
+    from batch.audit.report import render_json, render_table
+    from batch.audit.summary import load_report
+    from batch.files.private import describe, write_private
+
+    renderers = {"table": render_table, "json": render_json, "junit": render_junit}
     check_distinct(
         reads={"AUDIT.jsonl": args.audit_log},
         writes={"--output": args.output},
@@ -70,7 +65,7 @@ def handle(args: argparse.Namespace) -> int:
             f"of {args.audit_log}: {lines}{more}{tail}",
             file=sys.stderr,
         )
-    text = RENDERERS[args.format](report)
+    text = renderers[args.format](report)
     if args.output is None:
         sys.stdout.write(text)
     else:

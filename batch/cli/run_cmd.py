@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from batch.auth.base import TokenSource
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
-from batch.diagnostics import configure_diagnostics
-from batch.run.job import run_job
-from batch.run.settings import DEFAULT_BASE_URL, RunSettings
-from batch.settings import ManifestSettings
+
+if TYPE_CHECKING:
+    from batch.auth.base import TokenSource
+    from batch.run.settings import RunSettings
+    from batch.settings import ManifestSettings
 
 _AUTH_FLAGS = ("auth", "token_file", "cloud")
 _EPILOG = """\
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add = parser.add_argument
     add("manifest", metavar="MANIFEST", help="the job manifest (.csv, .yaml or .yml)")
-    add("--base-url", help=f"Graph root URL (default {DEFAULT_BASE_URL})")
+    add("--base-url", help=f"Graph root URL (default {graph_base_url_for(None)})")
     add("--api-version", choices=("v1.0", "beta"), help="Graph API version (default v1.0)")
     add("--concurrency", metavar="N", help="requests in flight at once (default 4)")
     add("--write-limit", metavar="N/Ts", help="client-side write pacing (default 15/30s)")
@@ -94,6 +95,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Run the manifest with settings from flags, environment and manifest."""
+    from batch.diagnostics import configure_diagnostics
+    from batch.run.job import run_job
+
     skip = {"func", "command", "manifest", *_AUTH_FLAGS}
     cli = {name: value for name, value in vars(args).items() if name not in skip}
     configure_diagnostics(os.environ)

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import os
-import signal
 import sys
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
-from batch.files.private import describe, write_private
 from batch.loopback import is_loopback
-from batch.operations import FIELD_NAMES
-from batch.sandbox import FaultConfig, SandboxConfig, World, generate_world, serve
-from batch.settings import RateLimit
+
+if TYPE_CHECKING:
+    from batch.sandbox import SandboxConfig, World
 
 DEFAULT_HOST = "127.0.0.1"
 HOST_VARIABLE = "GRAPH_BATCH_SANDBOX_HOST"
@@ -109,6 +104,10 @@ def register(subparsers: Any) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Generate, or serve until Ctrl-C / SIGTERM."""
+    import asyncio
+
+    from batch.sandbox import World
+
     if args.generate is not None:
         return _generate(args)
     if args.world is None:
@@ -141,6 +140,11 @@ def resolve_host(flag: str | None, environment: str | None) -> str:
 
 def build_config(args: argparse.Namespace) -> SandboxConfig:
     """The SandboxConfig the flags describe; bad values become a UsageError."""
+    from pydantic import ValidationError
+
+    from batch.sandbox import FaultConfig, SandboxConfig
+    from batch.settings import RateLimit
+
     try:
         faults = FaultConfig.parse(
             args.fault,
@@ -167,24 +171,31 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
 
 
 async def _serve(world: World, config: SandboxConfig, host: str, port: int) -> None:
+    import asyncio
+
+    from batch.interrupts import Interrupts
+    from batch.sandbox import serve
+
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        async with serve(world, config, host=host, port=port) as sandbox:
-            print(f"{BANNER['url']}{sandbox.base_url}")
-            print(f"API root: {sandbox.api_root}")
-            print(f"export GRAPH_BATCH_BASE_URL={sandbox.base_url}")
-            print(f"{BANNER['token']}{sandbox.token}")
-            print("Ctrl-C to stop.", flush=True)
-            await stop.wait()
+        with Interrupts() as interrupts, interrupts.forward_to(stop.set):
+            async with serve(world, config, host=host, port=port) as sandbox:
+                print(f"{BANNER['url']}{sandbox.base_url}")
+                print(f"API root: {sandbox.api_root}")
+                print(f"export GRAPH_BATCH_BASE_URL={sandbox.base_url}")
+                print(f"{BANNER['token']}{sandbox.token}")
+                print("Ctrl-C to stop.", flush=True)
+                await stop.wait()
     except OSError as exc:
         raise UsageError(f"sandbox cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     print("sandbox stopped.", flush=True)
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from batch.files.private import describe, write_private
+    from batch.operations import FIELD_NAMES
+    from batch.sandbox import generate_world
+
     if args.out is None:
         raise UsageError("--generate needs --out DIR")
     if args.generate < 0:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batch.exit_codes import ExitCode
-from batch.manifest import MAX_LISTED, Problem, Validation, validate_manifest
+
+if TYPE_CHECKING:
+    from batch.manifest import Problem, Validation
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Validate each manifest, print the findings, and return 0 or 2."""
+    from batch.manifest import validate_manifest
+
     results = [validate_manifest(path) for path in args.manifests]
     if args.format == "json":
         print(
@@ -49,6 +53,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def listed(validation: Validation) -> list[Problem]:
     """The problems to show for a file, errors and warnings merged in line order, at most 100."""
+    from batch.manifest import MAX_LISTED
+
     merged = sorted((*validation.errors, *validation.warnings), key=lambda p: p.line or 0)
     return merged[:MAX_LISTED]
 

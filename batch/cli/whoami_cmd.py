@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from batch.auth.describe import TokenInfo, describe_token
 from batch.cli.auth_args import add_auth_arguments, token_source_from_args
 from batch.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from batch.auth.describe import TokenInfo
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 async def _token_info(args: argparse.Namespace) -> TokenInfo:
+    from batch.auth.describe import describe_token
+
     source = token_source_from_args(args)
     try:
         return describe_token(await source.get_token())
@@ -53,7 +57,11 @@ def render_table(info: TokenInfo, now: datetime) -> str:
 
 def handler(args: argparse.Namespace) -> int:
     """Print the token's description; AuthError (exit 3) propagates to the CLI."""
-    info = asyncio.run(_token_info(args))
+    import asyncio
+
+    from batch.interrupts import cancel_on_interrupt
+
+    info = asyncio.run(cancel_on_interrupt(_token_info(args)))
     if args.format == "json":
         print(json.dumps(info.as_dict(), indent=2))
     else:

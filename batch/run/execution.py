@@ -19,10 +19,11 @@ from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
 from batch.auth.base import AccessToken, TokenSource
 from batch.auth.token_holder import TokenHolder
-from batch.errors import AuthError
+from batch.errors import AuthError, RunInterruptedError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
 from batch.http.retry_policy import RetryPolicy
+from batch.interrupts import Interrupts
 from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import Entry, Validation, iter_entries
 from batch.run.console import Console
@@ -73,11 +74,32 @@ async def execute(
     policy: RetryPolicy,
     clock: Clock | None = None,
 ) -> int:
-    """Run the job; returns the exit code. The token source is closed on the way out."""
+    """Run the job; returns the exit code. The token source is closed on the way out.
+
+    Ctrl-C or SIGTERM at any point from sign-in on still gives every row its `op.finished`
+    (rows never started: `skipped`, reason `not-run`) and the log its `run.finished`.
+    """
     clock = clock or MonotonicClock()
+    with Interrupts() as interrupts:
+        return await _execute(job, source, console, policy, clock=clock, interrupts=interrupts)
+
+
+async def _execute(
+    job: Job,
+    source: TokenSource,
+    console: Console,
+    policy: RetryPolicy,
+    *,
+    clock: Clock,
+    interrupts: Interrupts,
+) -> int:
     settings = job.settings
     try:
-        token = await source.get_token()  # AuthError (exit 3) before anything is written
+        try:
+            # AuthError (exit 3) before anything is written; Ctrl-C here still records the rows.
+            token: AccessToken | None = await interrupts.guard(source.get_token())
+        except RunInterruptedError:
+            token = None
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:
@@ -112,6 +134,7 @@ async def execute(
                 console=console,
                 policy=policy,
                 clock=clock,
+                interrupts=interrupts,
             )
             elapsed = clock.now() - started
             code = totals.exit_code
@@ -143,13 +166,14 @@ async def _run(
     job: Job,
     *,
     run_id: str,
-    token: AccessToken,
+    token: AccessToken | None,
     source: TokenSource,
     audit: AuditWriter,
     failures: FailuresCsvWriter | None,
     console: Console,
     policy: RetryPolicy,
     clock: Clock,
+    interrupts: Interrupts,
 ) -> tuple[RunTotals, Traffic]:
     settings = job.settings
     deadline_at = clock.now() + (settings.deadline or float("inf"))
@@ -190,21 +214,36 @@ async def _run(
             deadline=settings.deadline,
             progress=progress,
         )
-        try:
-            await preflight(executor, token, job.survey.to_send, job.survey.first_write)
-        except AuthError as exc:
-            runner.stop(StopReason.AUTH, exc.message)
-        reporter = None
-        if not settings.quiet:
-            reporter = asyncio.create_task(progress.report_until_cancelled())
-        try:
-            totals = await runner.run(job.selection.owned(iter_entries(job.manifest)))
-        finally:
-            if reporter is not None:
-                reporter.cancel()
-                await asyncio.gather(reporter, return_exceptions=True)
+        with interrupts.forward_to(lambda: runner.stop(StopReason.INTERRUPTED)):
+            await _preflight(job, executor, runner, token, interrupts)
+            reporter = None
+            if not settings.quiet:
+                reporter = asyncio.create_task(progress.report_until_cancelled())
+            try:
+                totals = await runner.run(job.selection.owned(iter_entries(job.manifest)))
+            finally:
+                if reporter is not None:
+                    reporter.cancel()
+                    await asyncio.gather(reporter, return_exceptions=True)
     executor.traffic.settled_rate = pacers.settled()
     return totals, executor.traffic
+
+
+async def _preflight(
+    job: Job, executor: Executor, runner: Runner, token: AccessToken | None, interrupts: Interrupts
+) -> None:
+    """Pre-flight, or stop the runner before its first row when it fails or is interrupted."""
+    if token is None or interrupts.received:  # Interrupted during sign-in or since.
+        runner.stop(StopReason.INTERRUPTED)
+        return
+    try:
+        await interrupts.guard(
+            preflight(executor, token, job.survey.to_send, job.survey.first_write)
+        )
+    except AuthError as exc:
+        runner.stop(StopReason.AUTH, exc.message)
+    except RunInterruptedError:
+        runner.stop(StopReason.INTERRUPTED)
 
 
 def _paced_seconds(pacers: Pacers, survey: Survey) -> Callable[[int], float]:

@@ -59,7 +59,9 @@ class RunFiles:
     failures: FailuresCsvWriter | None
 
 
-def _tenant(token: AccessToken) -> str | None:
+def _tenant(token: AccessToken | None) -> str | None:
+    if token is None:  # Interrupted during sign-in: the lock is keyed without a tenant.
+        return None
     tenant = (decode_claims(token.token) or {}).get("tid")
     return str(tenant) if tenant else None
 
@@ -68,7 +70,7 @@ def _lock_for(
     settings: RunSettings,
     state_dir: Path | None,
     manifest: str,
-    token: AccessToken,
+    token: AccessToken | None,
     log: AuditWriter | None,
 ) -> JobLock:
     if settings.lock_file is not None:
@@ -90,7 +92,7 @@ def open_run_files(
     settings: RunSettings,
     validation: Validation,
     state_dir: Path | None,
-    token: AccessToken,
+    token: AccessToken | None,
     audit_path: Path,
     started: RunStarted,
     err: TextIO,

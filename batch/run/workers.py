@@ -9,7 +9,6 @@ rows not yet taken are recorded `skipped`, rows cut off in flight `failed`.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -138,13 +137,15 @@ class Runner:
         for task in list(self._in_flight):
             task.cancel()
 
-    async def run(self, entries: Iterable[Entry], *, handle_signals: bool = True) -> RunTotals:
-        """Run every entry; returns the totals (the caller writes `run.finished`)."""
+    async def run(self, entries: Iterable[Entry]) -> RunTotals:
+        """Run every entry; returns the totals (the caller writes `run.finished`).
+
+        Ctrl-C and SIGTERM reach `stop` through `batch.interrupts`, set up by the caller.
+        """
         loop = asyncio.get_running_loop()
         timer = None
         if self._deadline is not None:
             timer = loop.call_later(self._deadline, self.stop, StopReason.DEADLINE)
-        signals = _install_signal_handlers(loop, self) if handle_signals else ()
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(entries))
@@ -155,8 +156,6 @@ class Runner:
             # surface it as itself, so the CLI prints one line instead of a traceback.
             raise failed.exceptions[0] from None
         finally:
-            for sig in signals:
-                loop.remove_signal_handler(sig)
             for handle in (timer, self._hard_stop):
                 if handle is not None:
                     handle.cancel()
@@ -239,17 +238,3 @@ class Runner:
                 "these events (cancel needs a delegated sign-in of the event organizer; an "
                 "app-only token cannot cancel)",
             )
-
-
-def _install_signal_handlers(
-    loop: asyncio.AbstractEventLoop, runner: Runner
-) -> tuple[signal.Signals, ...]:
-    """Ctrl-C and SIGTERM stop the run gracefully; possible only on the main thread."""
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, runner.stop, StopReason.INTERRUPTED)
-        except (ValueError, RuntimeError, NotImplementedError):
-            continue  # Not the main thread (or not Unix): KeyboardInterrupt still works.
-        installed.append(sig)
-    return tuple(installed)
