@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
+from typing import TextIO, cast
 
 import structlog
 from structlog.typing import Processor
@@ -27,9 +28,27 @@ def _renderer(log_format: LogFormat) -> Processor:
     return structlog.dev.ConsoleRenderer(colors=False)
 
 
-def configure_diagnostics(environ: Mapping[str, str], log_format: LogFormat = "console") -> None:
-    """Send structlog events at or above GRAPH_BATCH_LOG_LEVEL (default warning) to stderr."""
-    name = environ.get(LOG_LEVEL_ENV, "warning").strip().upper()
+class _CurrentStderr:
+    """Whatever `sys.stderr` is at each write: while a live progress display is drawn it is a
+    proxy that prints above the display, so a diagnostic line never lands inside the bar."""
+
+    def write(self, text: str) -> int:
+        """Write to the current stderr."""
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        """Flush the current stderr."""
+        sys.stderr.flush()
+
+
+def configure_diagnostics(
+    environ: Mapping[str, str], log_format: LogFormat = "console", *, verbose: bool = False
+) -> None:
+    """Send structlog events at or above GRAPH_BATCH_LOG_LEVEL (default warning) to stderr.
+
+    `verbose` lowers the default to info; an explicit GRAPH_BATCH_LOG_LEVEL still wins.
+    """
+    name = environ.get(LOG_LEVEL_ENV, "info" if verbose else "warning").strip().upper()
     level = logging.getLevelNamesMapping().get(name, logging.WARNING)
     structlog.configure(
         processors=[
@@ -39,6 +58,6 @@ def configure_diagnostics(environ: Mapping[str, str], log_format: LogFormat = "c
             _renderer(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=False,
     )

@@ -25,8 +25,9 @@ read -r -p "Run the rows the plan says will apply? [y/N] " answer
 [[ $answer == [yY]* ]] || { echo "Nothing sent."; exit 0; }
 
 # 4. Run exactly the reviewed plan. A plan is bound to the manifest's bytes: if the manifest
-#    was edited since, the run refuses (exit 2) and you plan again. Rows that fail land in
-#    $job.failed.csv, which is itself a manifest.
+#    was edited since, the run refuses (exit 2) and you plan again. Rows that fail, rows the
+#    run did not reach and rows the plan flagged (not-found, forbidden, error) land in
+#    $job.failed.csv, which is itself a manifest; its `reason` column says which.
 status=0
 graph-batch run "$manifest" --plan "$job.plan.json" --yes \
   --audit-log "$job.audit.jsonl" --failures-csv "$job.failed.csv" || status=$?
@@ -39,7 +40,8 @@ case $status in
 esac
 
 # 5. Re-run just the failed rows once the cause is fixed (permissions, organizer, ids...).
-#    Its error_code/error_message columns are ignored by the manifest reader.
+#    Its x-source-line label says where each row came from; its error_code, error_message and
+#    reason columns are ignored by the manifest reader.
 graph-batch report "$job.audit.jsonl" || true
 read -r -p "Fix the cause, then press Enter to retry $job.failed.csv (Ctrl-C to stop) " _
 graph-batch run "$job.failed.csv" --yes \

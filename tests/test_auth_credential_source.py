@@ -164,3 +164,33 @@ async def test_threaded_credential_runs_a_sync_credential() -> None:
     assert token.expires_on == 4_000_000_000
     await threaded.close()
     assert sync.closed
+
+
+CHAIN_FAILURE = (
+    "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+    "Attempted credentials:\n"
+    "\tEnvironmentCredential: EnvironmentCredential authentication unavailable. Environment "
+    "variables are not fully configured.\nVisit https://aka.ms/azsdk/python/identity/"
+    "environmentcredential/troubleshoot to troubleshoot this issue.\n"
+    "\tManagedIdentityCredential: ManagedIdentityCredential authentication unavailable, no "
+    "response from the IMDS endpoint.\n"
+    "\tAzureCliCredential: Azure CLI not found on path\n"
+    "To mitigate this issue, please refer to the troubleshooting guidelines here at "
+    "https://aka.ms/azsdk/python/identity/defaultazurecredential/troubleshoot."
+)
+
+
+async def test_chained_credential_failure_names_what_was_tried() -> None:
+    """DefaultAzureCredential's paragraph becomes the list of credentials it tried, uncut."""
+    source = CredentialTokenSource(
+        FakeAsyncCredential(error=ClientAuthenticationError(CHAIN_FAILURE)),
+        scope="s",
+        source="auto sign-in",
+        hint="sign in with `az login`",
+    )
+    with pytest.raises(AuthError) as caught:
+        await source.get_token()
+    assert caught.value.message == (
+        "auto sign-in could not get a token: tried Environment, ManagedIdentity, AzureCli: "
+        "none could sign in — sign in with `az login`"
+    )

@@ -137,7 +137,7 @@ def test_plan_and_report_on_a_full_disk_are_one_line(
     assert plan.code == ExitCode.INVALID
     _one_line(plan.err, "No space left on device")
     assert call([*RUN, "--audit-log", "a.jsonl"], capsys).code == ExitCode.OK
-    report = call(["report", "a.jsonl", "-o", str(tiny_disk / "report.txt")], capsys)
+    report = call(["report", "a.jsonl", "--out", str(tiny_disk / "report.txt")], capsys)
     assert report.code == ExitCode.INVALID
     _one_line(report.err, "No space left on device")
     assert sorted(path.name for path in tiny_disk.iterdir()) == ["filler"]

@@ -86,7 +86,7 @@ def test_plan_and_report_outputs_are_0600(work: Path, capsys: pytest.CaptureFixt
     Path("junit.xml").write_text("old")
     Path("junit.xml").chmod(0o644)
     for form, name in [("table", "r.txt"), ("json", "r.json"), ("junit", "junit.xml")]:
-        result = call(["report", "a.jsonl", "--format", form, "-o", name], capsys)
+        result = call(["report", "a.jsonl", "--format", form, "--out", name], capsys)
         assert result.code == ExitCode.OK, result.err
         assert mode_of(Path(name)) == 0o600, form
 

@@ -73,6 +73,61 @@ def test_spreadsheet_spellings_are_accepted(
     assert first.operation.event_type in {"webinar", "townhall"}
 
 
+@pytest.mark.parametrize("spelling", ["Town hall", "Town Hall", "town-hall", "TOWN_HALL"])
+def test_town_hall_as_teams_and_spreadsheets_write_it(tmp_path: Path, spelling: str) -> None:
+    """`Town Hall` (Teams' own spelling) and its variants read as `townhall`."""
+    path = write(tmp_path, "m.csv", f"op,event_type,event_id\ncancel,{spelling},e\n")
+    assert next(iter_entries(path)).operation.event_type == "townhall"
+
+
+@pytest.mark.parametrize("spelling", ["townhal", "Townhalls", "web inars"])
+def test_near_miss_event_type_gets_a_hint(tmp_path: Path, spelling: str) -> None:
+    """A misspelt event type is an error that says which one was meant."""
+    path = write(tmp_path, "m.csv", f"op,event_type,event_id\ncancel,{spelling},e\n")
+    problem = only_error(path)
+    assert problem.field == "event_type"
+    assert "did you mean" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("registration_email", "jo@contoso.com "),
+        ("registration_email", " jo@contoso.com"),
+        ("registration_id", "r1 "),
+        ("event_id", " e"),
+    ],
+)
+def test_surrounding_spaces_are_an_error_on_ids_and_emails_alike(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    """A trailing space from a spreadsheet cell is reported the same way on every id field."""
+    ids = {"event_id": "e", "registration_id": "", "registration_email": ""} | {column: value}
+    content = (
+        "op,event_id,registration_id,registration_email\n"
+        f'cancel-registration,"{ids["event_id"]}","{ids["registration_id"]}",'
+        f'"{ids["registration_email"]}"\n'
+    )
+    problem = only_error(write(tmp_path, "m.csv", content))
+    assert (problem.field, problem.message) == (column, "must not start or end with whitespace")
+
+
+def test_email_is_sent_as_written_and_compared_without_case(tmp_path: Path) -> None:
+    """The domain is not lowercased in the request; the same address in other case is a repeat."""
+    path = write(
+        tmp_path,
+        "m.csv",
+        "op,event_id,registration_email\n"
+        "cancel-registration,e,Jo.ONeil@Contoso.COM\n"
+        "cancel-registration,e,jo.oneil@contoso.com\n",
+    )
+    first = next(iter_entries(path)).operation
+    assert isinstance(first, CancelRegistration)
+    assert first.registration_email == "Jo.ONeil@Contoso.COM"
+    assert "Jo.ONeil%40Contoso.COM" in first.path
+    assert validate_manifest(path).duplicate_indexes == frozenset({1})
+
+
 def test_columns_in_any_order_bom_crlf_labels(tmp_path: Path) -> None:
     """Column order is free, a BOM and CRLF are fine, x- columns become labels."""
     text = "\ufeffevent_id,x-ticket,op\r\ne1,T-1,cancel\r\n\r\n,,\r\ne2,,cancel\r\n"

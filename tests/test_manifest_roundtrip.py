@@ -93,8 +93,8 @@ def test_failures_csv_keeps_the_input_columns(tmp_path: Path) -> None:
             failures.add(entry.fields, "NotFound", "no such event")
     assert failures.count == 2
     header, *rows = out.read_text(encoding="utf-8").splitlines()
-    assert header == "x-ticket,op,event_id,error_code,error_message"
-    assert rows == ["T-1,cancel,e1,NotFound,no such event", ",cancel,e2,NotFound,no such event"]
+    assert header == "x-ticket,op,event_id,x-source-line,error_code,error_message,reason"
+    assert rows == ["T-1,cancel,e1,,NotFound,no such event,", ",cancel,e2,,NotFound,no such event,"]
     assert [e.fields for e in iter_entries(out)] == [
         {**e.fields, "error_code": "NotFound", "error_message": "no such event"}
         for e in iter_entries(source)

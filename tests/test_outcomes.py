@@ -7,14 +7,15 @@ import pytest
 from batch.audit.records import Outcome
 from batch.http.client import GraphResponse
 from batch.operations import Cancel, CancelRegistration, RemoveSession, RequestClass
-from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.run.verify import (
+from batch.readback import (
     Reach,
+    Verified,
     WriteOperation,
     read_existence,
     read_verification,
     verification_read,
 )
+from batch.run.outcomes import AttemptResult, classify, needs_verification
 
 W, R = RequestClass.WRITE, RequestClass.READ
 A = AttemptResult

@@ -49,7 +49,7 @@ RUN_PAIRS = [
     ("--failures-csv", "--token-file"),
 ]
 PLAN_PAIRS = [("--out", "MANIFEST"), ("--out", "--token-file")]
-REPORT_PAIRS = [("--output", "AUDIT.jsonl")]
+REPORT_PAIRS = [("--out", "AUDIT.jsonl")]
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def test_plan_refuses_outputs_that_collide(
 def test_report_refuses_output_onto_its_audit_log(
     aliased: str, spelling: str, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`report -o`: the audit log it reads, however spelled, is exit 2, log untouched."""
+    """`report --out`: the audit log it reads, however spelled, is exit 2, log untouched."""
     _refused_untouched(
         "report",
         REPORT_PAIRS[0],
@@ -226,7 +226,7 @@ def test_distinct_outputs_beside_each_other_are_not_refused(
     ]
     assert call([*run, "--yes", "--quiet", *FAST], capsys).code == ExitCode.OK
     assert call(["plan", str(job), "--out", "sub/../job.json"], capsys).code == ExitCode.OK
-    report = ["report", "job.yaml.jsonl", "-o", "sub/../job.yaml.txt"]
+    report = ["report", "job.yaml.jsonl", "--out", "sub/../job.yaml.txt"]
     assert call(report, capsys).code == ExitCode.OK
     assert Path("job.json").exists()
     assert Path("job.yaml.txt").exists()

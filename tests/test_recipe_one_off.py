@@ -39,7 +39,8 @@ def _finished(path: Path) -> list[dict[str, Any]]:
 
 async def test_one_off_script_end_to_end(tmp_path: Path) -> None:
     """Answering `y` and Enter against a sandbox failing half the writes (one attempt each):
-    the plan's not-found rows are skipped, the failed rows land in the failures CSV, the re-run
+    the plan's not-found rows are skipped, they and the failed rows land in the failures CSV (with
+    their reason and source line), the re-run
     retries exactly those, every row not failed at the end is in its intended state, and the
     script's exit code is the re-run's."""
     rehearsal = write_rehearsal(tmp_path, 12, seed=7)
@@ -78,7 +79,12 @@ async def test_one_off_script_end_to_end(tmp_path: Path) -> None:
     assert failed_first, "the faults should have failed some writes"
     with (tmp_path / "tonight.failed.csv").open(newline="", encoding="utf-8") as stream:
         failed_csv = list(csv.DictReader(stream))
-    assert sorted(r["event_id"] for r in failed_csv) == sorted(t["event_id"] for t in failed_first)
+    assert f"skipped {len(MISSING)}: not-in-plan: not-found" in printed  # count and why
+    flagged = [r for r in failed_csv if r["reason"] == "not-in-plan: not-found"]
+    assert len(flagged) == len(MISSING)  # the plan's not-found rows are in the CSV too, with why
+    failed_rows = [r for r in failed_csv if r not in flagged]
+    assert sorted(r["event_id"] for r in failed_rows) == sorted(t["event_id"] for t in failed_first)
+    assert all(r["x-source-line"].startswith("tonight.csv:") for r in failed_csv)
     retried = _finished(tmp_path / "tonight.retry.audit.jsonl")
     assert len(retried) == len(failed_csv)
     still_failed = [r for r in retried if r["outcome"] == "failed"]

@@ -224,7 +224,7 @@ def test_github_publishes_the_junit_report_and_audit_log() -> None:
     steps = _steps(_load_yaml(GITHUB))
     publish = [s for s in steps if re.search(r"junit|test-reporter", s.get("uses", ""))]
     assert publish, "no JUnit publishing step"
-    assert substitute_variables(publish[0]["with"]["report_paths"]) == _flag(report, "-o")
+    assert substitute_variables(publish[0]["with"]["report_paths"]) == _flag(report, "--out")
     uploads = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
     assert any(s.get("if") == "always()" and ".jsonl" in s["with"]["path"] for s in uploads)
 
@@ -239,8 +239,8 @@ def test_azure_pipeline_structure() -> None:
     publish = tasks["PublishTestResults@2"]
     assert publish["inputs"]["testResultsFormat"] == "JUnit"
     assert publish["condition"] == "succeededOrFailed()"
-    (junit,) = [c for c in _commands(AZURE_DEVOPS, "report") if "-o" in c.argv]
-    assert Path(_flag(junit, "-o")).name == publish["inputs"]["testResultsFiles"]
+    (junit,) = [c for c in _commands(AZURE_DEVOPS, "report") if "--out" in c.argv]
+    assert Path(_flag(junit, "--out")).name == publish["inputs"]["testResultsFiles"]
 
 
 # --- cron, systemd, shell ----------------------------------------------------------------------

@@ -5,6 +5,8 @@ twice, and record exactly one `op.finished` per row."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import re
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,7 +20,7 @@ from batch.files.identity import identity_of
 from batch.jobctl.lock import JobLock
 from batch.jobctl.lock_place import audit_log_key, lock_path
 from batch.manifest import validate_manifest
-from batch.planning import make_plan
+from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings
 from batch.rehearsal import state_problems, write_yaml_job
 from batch.sandbox import Sandbox, World, generate_world
@@ -250,7 +252,7 @@ async def test_dry_run_sends_nothing(start_sandbox: StartSandbox, tmp_path: Path
     assert result.code == ExitCode.OK
     assert sandbox.stats().requests_total == 0
     assert "POST /v1.0/solutions/virtualEvents/" in result.out
-    assert "Estimated time" in result.out
+    assert re.search(r"time\s+at least", result.out)
 
 
 async def test_duplicates_are_done_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
@@ -265,15 +267,30 @@ async def test_duplicates_are_done_once(start_sandbox: StartSandbox, tmp_path: P
 
 
 async def test_deadline_skips_the_rest(start_sandbox: StartSandbox, tmp_path: Path) -> None:
-    """When the time budget runs out the remaining rows are skipped (deadline), exit 1."""
+    """When the time budget runs out the remaining rows are skipped (deadline), exit 1; the
+    summary says how many were not run and how to resume; the failures CSV holds them."""
     sandbox = await start_sandbox()
+    failures = tmp_path / "failed.csv"
     result = await run(
-        WRITES, tmp_path, sandbox.base_url, sandbox.token, write_limit="2/1s", deadline="1.2"
+        WRITES,
+        tmp_path,
+        sandbox.base_url,
+        sandbox.token,
+        write_limit="2/1s",
+        deadline="1.2",
+        failures_csv=str(failures),
+        quiet=None,
     )
     assert result.code == ExitCode.FAILED
-    reasons = {r["reason"] for r in result.events("op.finished") if r["outcome"] == "skipped"}
-    assert reasons == {"deadline"}
+    skipped = [r for r in result.events("op.finished") if r["outcome"] == "skipped"]
+    assert {r["reason"] for r in skipped} == {"deadline"}
     assert len(result.events("op.finished")) == len(WRITES)
+    assert f"{len(skipped)} rows not run; run again with --resume" in result.out
+    with failures.open(encoding="utf-8", newline="") as stream:
+        undone = list(csv.DictReader(stream))
+    assert [(r["reason"], r["x-source-line"]) for r in undone] == [
+        ("deadline", f"{tmp_path / 'job.yaml'}:{r['row']}") for r in skipped
+    ]
 
 
 async def test_manifest_edited_mid_run_stops_cleanly(
@@ -447,13 +464,15 @@ async def test_stale_plan_is_refused(start_sandbox: StartSandbox, tmp_path: Path
 async def test_terminal_confirmation(
     start_sandbox: StartSandbox, tmp_path: Path, answer: str, code: int
 ) -> None:
-    """On a terminal a destructive run shows counts and time, asks, and obeys the answer."""
+    """On a terminal a destructive run shows who, counts and time, asks, and obeys the answer."""
     sandbox = await start_sandbox()
     result = await run(
         ROWS, tmp_path, sandbox.base_url, sandbox.token, yes=None, terminal_answer=answer
     )
     assert result.code == code
     assert "Proceed? [y/N]" in result.out
-    assert "Estimated time" in result.out
+    assert "organizer@contoso.com" in result.out
+    assert "destructive" in result.out
+    assert "at least" in result.out
     sent = sandbox.stats().requests_total
     assert (sent > 0) is (code == ExitCode.OK)

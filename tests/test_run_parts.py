@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -14,14 +12,16 @@ from structlog.testing import capture_logs
 from tenacity import AsyncRetrying
 
 from batch.audit.records import Outcome
+from batch.auth.describe import TokenInfo
+from batch.display.terminal import as_text
 from batch.exit_codes import ExitCode
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
-from batch.run.overview import describe, destructive_count, estimate_seconds
-from batch.run.progress import Progress
+from batch.run.overview import destructive_count, estimate_seconds, overview, who
 from batch.run.selection import Survey
 from batch.run.settings import resolve_settings
-from batch.run.summary import render_summary
+from batch.run.summary import RunFacts, render_summary
 from batch.run.workers import RunTotals, StopReason, WriteRefusalGuard
+from tests.auditlog_factory import row
 from tests.fake_clock import FakeClock
 
 F, S = Outcome.FAILED, Outcome.SUCCEEDED
@@ -62,60 +62,35 @@ def test_exit_codes(counts: dict[str, int], stop: StopReason | None, code: ExitC
     assert RunTotals(counts=Counter(counts), stop_reason=stop).exit_code is code
 
 
-def test_progress_line() -> None:
-    """The line shows done/total, rate, ETA, failures and throttling."""
-    clock = FakeClock()
-    progress = Progress(10, io.StringIO(), live=False, clock=clock, throttled=lambda: 2)
-    for outcome in (S, S, S, F):
-        progress.row_done(outcome)
-    clock.time += 2.0
-    line = progress.line()
-    assert "4/10" in line
-    assert "2.0 rows/s" in line
-    assert "ETA 3.0s" in line
-    assert "failed 1" in line
-    assert "throttled 2" in line
-
-
-@pytest.mark.parametrize("as_json", [False, True])
-async def test_progress_log_line_follows_the_log_format(as_json: bool) -> None:
-    """Off a terminal the periodic line is text, or a JSON `progress` event (json format)."""
-    clock = FakeClock()
-    stream = io.StringIO()
-    progress = Progress(4, stream, live=False, clock=clock, as_json=as_json)
-    progress.row_done(S)
-    progress.row_done(F)
-    reporter = asyncio.create_task(progress.report_until_cancelled())
-    for _ in range(10):
-        await asyncio.sleep(0)
-        if stream.getvalue():
-            break
-    reporter.cancel()
-    await asyncio.gather(reporter, return_exceptions=True)
-    line = stream.getvalue().splitlines()[0]
-    if as_json:
-        event = json.loads(line)
-        assert event["event"] == "progress"
-        assert (event["done"], event["total"], event["failed"], event["eta_s"]) == (2, 4, 1, 10.0)
-    else:
-        assert line.startswith("graph-batch: progress [")
-
-
 def test_summary_table() -> None:
-    """Totals per outcome and per op, traffic, elapsed and the audit log's path."""
-    text = render_summary(
-        Counter({"succeeded": 2, "failed": 1}),
-        {"cancel": Counter({"succeeded": 2}), "get-session": Counter({"failed": 1})},
+    """Totals per outcome and per op, the failed rows, rows not run, traffic and the audit log."""
+    totals = RunTotals()
+    for record in (
+        row("r", 2, Outcome.SUCCEEDED),
+        row("r", 3, Outcome.FAILED, op="get-session", reason="rejected", error_code="NotFound"),
+        row("r", 4, Outcome.SKIPPED, reason="deadline"),
+    ):
+        totals.add(record)
+    facts = RunFacts(
+        manifest="m.csv",
         requests=5,
         throttled=1,
         elapsed=3.25,
         audit_log=Path("a.jsonl"),
         exit_code=1,
+        skipped={"not-in-plan: not-found": 2},
     )
-    assert "cancel" in text
-    assert "throttled (429): 1" in text
+    text = as_text(io.StringIO(), *render_summary(totals, facts))
+    assert text.index("cancel") < text.index("get-session")
+    assert "Failed rows (1)" in text
+    assert "NotFound" in text
+    assert "rejected" in text
+    assert "skipped 2: not-in-plan: not-found" in text
+    assert "1 row not run; run again with --resume" in text
+    assert "graph-batch run m.csv --resume --audit-log a.jsonl" in text
+    assert "throttled (429) 1" in text
     assert "audit log: a.jsonl" in text
-    assert "elapsed: 3.2s" in text or "elapsed: 3.3s" in text
+    assert "elapsed 3.2s" in text or "elapsed 3.3s" in text
 
 
 def test_plan_counts_and_estimate() -> None:
@@ -129,8 +104,9 @@ def test_plan_counts_and_estimate() -> None:
     settings = resolve_settings({}, {})
     assert destructive_count(survey) == 45
     assert estimate_seconds(survey, settings) == pytest.approx(60.0)
-    text = describe(survey, settings)
-    assert "skipped: duplicate" in text
+    text = as_text(io.StringIO(), overview(survey, settings))
+    assert "5 rows: duplicate" in text
+    assert "45 destructive" in text
     assert "at least 1m00s" in text
 
 
@@ -150,3 +126,19 @@ async def test_retries_are_logged_as_structured_events() -> None:
     retries = [log for log in logs if log["event"] == "retry"]
     assert [(log["retry_num"], log["wait_for"]) for log in retries] == [(1, 1.5), (2, 1.5)]
     assert retries[0]["caused_by"] == "HTTP 429 TooManyRequests"
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        (
+            TokenInfo(kind="delegated", identity="jo@contoso.com", tenant="t1"),
+            "user jo@contoso.com (delegated), tenant t1",
+        ),
+        (TokenInfo(kind="app-only", identity="nightly (a1)"), "app nightly (a1) (app-only)"),
+        (TokenInfo(kind="unknown"), "a token graph-batch cannot read (not a JWT)"),
+    ],
+)
+def test_confirmation_says_who(info: TokenInfo, expected: str) -> None:
+    """The confirmation names the user or app and the tenant, or says it cannot tell."""
+    assert who(info).startswith(expected)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from batch.errors import UsageError
-from batch.run.settings import check_base_url, resolve_settings
+from batch.graph_settings import check_base_url
+from batch.run.settings import resolve_settings
 from batch.settings import ManifestSettings, RateLimit
 
 MANIFEST = ManifestSettings.model_validate(

@@ -12,8 +12,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from batch.audit.records import OpFinished, Outcome
-from batch.audit.report import target_text
 from batch.audit.summary import AuditReport, RunSummary
+from batch.display.tables import target_text
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

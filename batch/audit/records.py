@@ -68,6 +68,10 @@ class OpAttempt(_Record):
     purpose: Literal["operation", "verify", "preflight"] = "operation"
 
 
+NOT_RUN_REASONS = frozenset({"deadline", "not-run"})
+"""Skip reasons of rows a stop (deadline, Ctrl-C, refused token) left unrun."""
+
+
 class OpFinished(_Record):
     """Exactly one per manifest row: its final outcome."""
 
@@ -89,6 +93,11 @@ class OpFinished(_Record):
     startDateTime: str | None = None  # noqa: N815 - the documented field names are Graph's.
     endDateTime: str | None = None  # noqa: N815
     joinWebUrl: str | None = None  # noqa: N815
+
+    @property
+    def not_run(self) -> bool:
+        """A row a stop left unrun (skipped for that), not one the selection chose to skip."""
+        return self.outcome is Outcome.SKIPPED and self.reason in NOT_RUN_REASONS
 
 
 class RunFinished(_Record):

@@ -7,78 +7,61 @@ part of the documented contract (see docs/operability.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
+
+from rich.console import RenderableType
+from rich.text import Text
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.summary import AuditReport, RunSummary
+from batch.display.tables import count, counts_table, finished_line, rows, rows_table
+from batch.display.terminal import as_text
 from batch.durations import format_duration
 
 TABLE_FAILED_ROWS = 50
 """How many failed rows the table lists per run; the JSON lists them all."""
 
 
-def target_text(target: Mapping[str, str]) -> str:
-    """`event_id=e1 registration_id=r7`: a row's ids on one line (event_type left out)."""
-    return " ".join(f"{name}={value}" for name, value in target.items() if name != "event_type")
-
-
-def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def _run_table(run: RunSummary) -> list[str]:
+def _run_table(run: RunSummary) -> list[RenderableType]:
     started = run.started
     resumed = " (resumed)" if started and started.resumed else ""
     status = f"exit code {run.exit_code}" if run.finished else "did not finish (crashed or running)"
-    lines = [
-        f"Run {run.run_id}{resumed}" + (f"  manifest {started.manifest}" if started else ""),
-        f"  {len(run.rows)} rows  elapsed {format_duration(run.elapsed)}  "
-        f"throttled {run.throttled}  {status}",
-        "",
-    ]
     outcomes = [outcome.value for outcome in Outcome]
-    counts = run.counts
-    lines += _columns([["outcome", "rows"], *([o, str(counts[o])] for o in outcomes)])
-    if run.by_op:
-        lines.append("")
-        lines += _columns(
-            [["op", *outcomes]]
-            + [[op, *(str(per[o]) for o in outcomes)] for op, per in run.by_op.items()]
+    parts: list[RenderableType] = [
+        Text(
+            f"Run {run.run_id}{resumed}" + (f"  manifest {started.manifest}" if started else ""),
+            style="bold",
+        ),
+        Text(
+            f"  {count(len(run.rows))} rows  elapsed {format_duration(run.elapsed)}  "
+            f"throttled {count(run.throttled)}  {status}"
+        ),
+        counts_table(run.by_op, outcomes, totals=run.counts),
+    ]
+    if run.not_run:
+        parts.append(
+            Text(
+                f"{rows(run.not_run)} not run; run again with --resume --audit-log (this log)",
+                style="bold magenta",
+            )
         )
     failed = run.failed
     if failed:
         shown = failed[:TABLE_FAILED_ROWS]
         more = f", first {len(shown)} shown" if len(shown) < len(failed) else ""
-        lines += ["", f"Failed rows ({len(failed)}{more}):"]
-        lines += _columns(
-            [["row", "op", "target", "error_code", "error_message"]]
-            + [
-                [
-                    str(r.row),
-                    r.op,
-                    target_text(r.target),
-                    r.error_code or "",
-                    _one_line(r.error_message),
-                ]
-                for r in shown
-            ]
-        )
-    return lines
+        lines = [finished_line(record) for record in shown]
+        parts.append(rows_table(lines, title=f"Failed rows ({count(len(failed))}{more}):"))
+        if more:
+            parts.append(Text("every failed row: graph-batch report --format json"))
+    return parts
 
 
-def render_table(report: AuditReport) -> str:
-    """The human summary: per run, outcome and op x outcome counts, then failed rows."""
-    sections = ["\n".join(_run_table(run)) for run in report.runs]
-    return "\n\n".join(sections) + "\n"
+def render_table(report: AuditReport, stream: TextIO) -> str:
+    """The human summary for `stream` (colour only on a terminal): per run, counts, failures."""
+    parts: list[RenderableType] = []
+    for run in report.runs:
+        parts += [*_run_table(run), Text("")]
+    return as_text(stream, *parts)
 
 
 def _failed_doc(row: OpFinished) -> dict[str, Any]:
@@ -107,6 +90,7 @@ def run_document(run: RunSummary) -> dict[str, Any]:
         "throttled": run.throttled,
         "rows": len(run.rows),
         "counts": run.counts,
+        "not_run": run.not_run,
         "by_op": run.by_op,
         "failed": [_failed_doc(row) for row in run.failed],
     }

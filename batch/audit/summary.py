@@ -63,6 +63,11 @@ class RunSummary:
         return [row for row in self.rows if row.outcome == Outcome.FAILED]
 
     @property
+    def not_run(self) -> int:
+        """Rows a stop (deadline, Ctrl-C, refused token) left unrun."""
+        return sum(1 for row in self.rows if row.not_run)
+
+    @property
     def throttled(self) -> int:
         """429 responses: the run's own total when it finished, else counted from attempts."""
         return self.finished.throttled if self.finished else self.throttled_attempts

@@ -8,6 +8,7 @@ identity provider; azure-identity's exceptions become `AuthError` here, at the b
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -74,9 +75,19 @@ class ThreadedCredential:
         await asyncio.to_thread(self._credential.close)
 
 
+_ATTEMPTED = re.compile(r"\b(\w+)Credential:")
+
+
 def one_line(text: str) -> str:
-    """`text` redacted, on one line and short: azure-identity's messages span many lines."""
+    """`text` redacted, on one line and short: azure-identity's messages span many lines.
+
+    A chained credential's message (DefaultAzureCredential's "Attempted credentials: ...", one
+    troubleshooting URL each) becomes the list of what it tried, not a cut-off paragraph.
+    """
     flat = " ".join(redact_text(text).split())
+    _, marker, attempts = flat.partition("Attempted credentials:")
+    if marker and (tried := _ATTEMPTED.findall(attempts)):
+        return f"tried {', '.join(dict.fromkeys(tried))}: none could sign in"
     return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
 
 

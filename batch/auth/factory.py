@@ -140,7 +140,7 @@ def credential_spec(mode: str, *, cloud: Cloud, env: Mapping[str, str]) -> Crede
             DefaultAzureCredential,
             {"authority": authority},
             "unknown",
-            "sign in with `az login` or `graph-batch login`, or set AZURE_* variables "
+            f"sign in with `az login` or `graph-batch login`, or set {TOKEN_ENV} "
             "(see docs/auth.md)",
         )
     raise AuthError(f"unknown auth mode {mode!r}; choose one of: {', '.join(AUTH_MODES)}")
@@ -216,10 +216,16 @@ def build_token_source(
         return _device_code_source(state_dir, cloud, device_code_credential)
     target = cloud_for(cloud)
     spec = credential_spec(resolved, cloud=target, env=env)
+    source = f"--auth {resolved}"
+    if mode == "auto":
+        source = (
+            f"auto sign-in (no {TOKEN_ENV} or --token-file, no saved `graph-batch login`, "
+            "so azure-identity's default chain)"
+        )
     return CredentialTokenSource(
         spec.build(),
         scope=target.scope,
-        source=f"--auth {resolved}",
+        source=source,
         hint=spec.hint,
         kind=spec.kind,
     )

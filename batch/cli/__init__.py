@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TextIO
 
 from batch import __version__
 from batch.cli import (
@@ -67,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_text(message: str, stream: TextIO) -> str:
+    """`graph-batch: message`, wrapped to a terminal's width (one line for logs and pipes)."""
+    text = f"graph-batch: {message}"
+    if not stream.isatty():
+        return text
+    width = max(40, shutil.get_terminal_size().columns - 1)
+    # Never inside a URL, path or flag: only at spaces.
+    return textwrap.fill(
+        text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
@@ -76,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except GraphBatchError as exc:
-        print(f"graph-batch: {exc.message}", file=sys.stderr)
+        print(error_text(exc.message, sys.stderr), file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("graph-batch: interrupted", file=sys.stderr)

@@ -41,7 +41,9 @@ def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--auth",
         choices=AUTH_MODES,
-        help=f"where the Graph token comes from (default: auto; env {AUTH_ENV})",
+        metavar="MODE",
+        help=f"where the Graph token comes from: {', '.join(AUTH_MODES)} "
+        f"(default: auto; env {AUTH_ENV})",
     )
     group.add_argument(
         "--token-file",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
-from batch.cli.validate_cmd import listed, summary
+from batch.cli.output_args import add_verbose_argument, reject_output_argument
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
 
@@ -71,21 +71,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the run's write limit, for the time estimate (15/30s)",
     )
     parser.add_argument(
-        "--concurrency", type=int, metavar="N", help="reads in flight at once (default 8)"
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="reads in flight (default 4)",
     )
     parser.add_argument(
         "--log-format",
         choices=("console", "json"),
         help="diagnostics on stderr as readable lines or one JSON object per line (console)",
     )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress while reading; the summary only"
+    )
+    add_verbose_argument(parser)
+    reject_output_argument(parser, "plan does not have: the plan file is --out PATH")
     add_auth_arguments(parser)
     parser.set_defaults(func=handle)
 
 
 def _report_invalid(validation: Validation) -> None:
-    for problem in listed(validation):
-        print(problem, file=sys.stderr)
-    print(summary(validation), file=sys.stderr)
+    from batch.manifest.findings import findings
+
+    for line in findings(validation, suffix="; nothing was sent"):
+        print(line, file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
@@ -113,7 +122,16 @@ async def _plan(
 
     tokens = token_source_from_args(args, validation.settings)
     try:
-        return await cancel_on_interrupt(make_plan(validation, settings, tokens, out=args.out))
+        return await cancel_on_interrupt(
+            make_plan(
+                validation,
+                settings,
+                tokens,
+                out=args.out,
+                progress_to=None if args.quiet else sys.stderr,
+                live=sys.stderr.isatty(),
+            )
+        )
     finally:
         await tokens.close()
 
@@ -123,10 +141,11 @@ def handle(args: argparse.Namespace) -> int:
     import asyncio
 
     from batch.diagnostics import configure_diagnostics
+    from batch.display.terminal import show
     from batch.manifest import validate_manifest
-    from batch.planning.tally import render_summary
+    from batch.planning.summary import render_summary
 
-    configure_diagnostics(os.environ)  # retries go to stderr, and only when asked for
+    configure_diagnostics(os.environ, verbose=args.verbose)  # retries: only when asked for
     check_distinct(
         reads={"MANIFEST": args.manifest, "--token-file": args.token_file},
         writes={"--out": args.out},
@@ -137,12 +156,10 @@ def handle(args: argparse.Namespace) -> int:
         _report_invalid(validation)
         return int(ExitCode.INVALID)
     settings = _settings(args, validation)
-    configure_diagnostics(os.environ, settings.log_format)
+    configure_diagnostics(os.environ, settings.log_format, verbose=args.verbose)
     tally = asyncio.run(_plan(args, validation, settings))
-    print(render_summary(tally, settings.write_limit, validation.file))
+    show(sys.stdout, *render_summary(tally, settings.write_limit))
     if args.out is not None:
-        print(
-            f"Plan written to {args.out}; review it, then: graph-batch run {args.manifest} "
-            f"--plan {args.out}"
-        )
+        print(f"Plan written to {args.out}; review it, then run:")
+        print(f"  graph-batch run {args.manifest} --plan {args.out}")
     return int(ExitCode.FAILED if tally.needs_attention else ExitCode.OK)

@@ -7,13 +7,18 @@ unreadable, empty or not an audit log; CI can gate on it and publish the JUnit f
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.files.collisions import check_distinct
+
+if TYPE_CHECKING:
+    from batch.audit.summary import AuditReport
 
 FORMATS = ("table", "json", "junit")
 
@@ -30,29 +35,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("audit_log", type=Path, metavar="AUDIT.jsonl", help="the run's audit log")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (table)")
+    add_format_argument(parser, FORMATS)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--run-id", metavar="ID", help="report this run instead of the last one")
     which.add_argument(
         "--all", action="store_true", dest="all_runs", help="report every run in the log"
     )
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="PATH", help="write the report here, not to stdout"
+        "--out", type=Path, metavar="PATH", help="write the report to this file, not to stdout"
     )
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run had failures."""
-    from batch.audit.junit import render_junit
-    from batch.audit.report import render_json, render_table
-    from batch.audit.summary import load_report
+    from batch.audit.summary import load_report  # rich and the file writer: only when used
     from batch.files.private import describe, write_private
 
-    renderers = {"table": render_table, "json": render_json, "junit": render_junit}
     check_distinct(
         reads={"AUDIT.jsonl": args.audit_log},
-        writes={"--output": args.output},
+        writes={"--out": args.out},
         consequence="nothing was written",
     )
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
@@ -65,12 +67,25 @@ def handle(args: argparse.Namespace) -> int:
             f"of {args.audit_log}: {lines}{more}{tail}",
             file=sys.stderr,
         )
-    text = renderers[args.format](report)
-    if args.output is None:
+    text = _render(args.format, report, sys.stdout if args.out is None else io.StringIO())
+    if args.out is None:
         sys.stdout.write(text)
     else:
         try:
-            write_private(args.output, text)
+            write_private(args.out, text)
         except OSError as exc:
-            raise UsageError(f"cannot write report to {args.output}: {describe(exc)}") from exc
+            raise UsageError(f"cannot write report to {args.out}: {describe(exc)}") from exc
     return int(ExitCode.FAILED if report.has_failures else ExitCode.OK)
+
+
+def _render(output_format: str, report: AuditReport, stream: TextIO) -> str:
+    """The report as text for `stream` (the table is coloured only for a terminal)."""
+    # Imported here: rich loads only when a report is drawn, not for every command.
+    from batch.audit.junit import render_junit
+    from batch.audit.report import render_json, render_table
+
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "junit":
+        return render_junit(report)
+    return render_table(report, stream)

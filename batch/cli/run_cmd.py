@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.help_format import ParagraphHelpFormatter
+from batch.cli.output_args import add_verbose_argument, reject_output_argument
 
 if TYPE_CHECKING:
     from batch.auth.base import TokenSource
@@ -20,8 +22,9 @@ _EPILOG = """\
 Every option can also be set with a GRAPH_BATCH_<NAME> environment variable (e.g.
 GRAPH_BATCH_CONCURRENCY=8) or in a YAML manifest's settings: block; the command line wins,
 then the environment, then the manifest. See docs/runner.md and docs/auth.md.
-Exit codes: 0 ok, 1 some rows failed, 2 invalid manifest/usage (nothing sent), 3 auth failure,
-4 another run holds the job's lock, 130 interrupted.
+
+Exit codes: 0 ok, 1 some rows failed or were not run, 2 invalid manifest/usage (nothing sent),
+3 auth failure, 4 another run holds the job's lock, 130 interrupted.
 """
 
 
@@ -52,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "audit log. Destructive runs ask for confirmation (or --yes)."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ParagraphHelpFormatter,
     )
     add = parser.add_argument
     add("manifest", metavar="MANIFEST", help="the job manifest (.csv, .yaml or .yml)")
@@ -65,9 +68,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add("--deadline", metavar="DURATION", help="total time budget: 5400, 90m, 2h or 1h30m")
     add("--request-timeout", metavar="SECONDS", help="per-request time limit (default 60)")
     add("--audit-log", metavar="PATH", help="audit log (default ./graph-batch-audit-*.jsonl)")
-    add("--yes", action="store_const", const=True, help="do not ask before destructive changes")
+    add(
+        "-y",
+        "--yes",
+        action="store_const",
+        const=True,
+        help="do not ask before destructive changes",
+    )
     add("--dry-run", action="store_const", const=True, help="send nothing; show what would be done")
-    add("--quiet", action="store_const", const=True, help="no progress; summary only on failure")
+    add(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=True,
+        help="no progress; summary only on failure",
+    )
+    add_verbose_argument(parser)
+    reject_output_argument(
+        parser, "run does not have: every row goes to the audit log (--audit-log PATH)"
+    )
     add(
         "--log-format",
         choices=("console", "json"),
@@ -98,12 +117,12 @@ def handle(args: argparse.Namespace) -> int:
     from batch.diagnostics import configure_diagnostics
     from batch.run.job import run_job
 
-    skip = {"func", "command", "manifest", *_AUTH_FLAGS}
+    skip = {"func", "command", "manifest", "verbose", "output_rejected", *_AUTH_FLAGS}
     cli = {name: value for name, value in vars(args).items() if name not in skip}
-    configure_diagnostics(os.environ)
+    configure_diagnostics(os.environ, verbose=args.verbose)
 
     def configure_logging(settings: RunSettings) -> None:
-        configure_diagnostics(os.environ, settings.log_format)
+        configure_diagnostics(os.environ, settings.log_format, verbose=args.verbose)
 
     return run_job(
         args.manifest,

@@ -44,13 +44,22 @@ def register(subparsers: Any) -> None:
             "with --generate, write a world file and a matching manifest."
         ),
     )
-    parser.add_argument("--world", type=Path, help="world file (YAML) to serve")
+    parser.add_argument(
+        "--world",
+        type=Path,
+        metavar="PATH",
+        help="world file (YAML) to serve, e.g. jobs/sandbox-world.yaml",
+    )
     parser.add_argument(
         "--host", help=f"address to bind (default {DEFAULT_HOST}; other addresses need this flag)"
     )
     parser.add_argument("--port", type=int, default=0, help="port (default 0: pick a free one)")
-    parser.add_argument("--write-limit", default="15/30s", help="writes per window (15/30s)")
-    parser.add_argument("--read-limit", default="750/30s", help="reads per window (750/30s)")
+    parser.add_argument(
+        "--write-limit", default="15/30s", metavar="N/Ts", help="writes per window (15/30s)"
+    )
+    parser.add_argument(
+        "--read-limit", default="750/30s", metavar="N/Ts", help="reads per window (750/30s)"
+    )
     parser.add_argument(
         "--fault",
         action="append",
@@ -60,15 +69,29 @@ def register(subparsers: Any) -> None:
         "drop-after, slow, bad-json (repeatable)",
     )
     parser.add_argument(
-        "--fault-class", choices=("read", "write"), help="faults only for this class"
+        "--fault-class", choices=("read", "write"), help="inject faults only into this class"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for faults and shuffling")
     parser.add_argument(
-        "--retry-after-format", choices=("seconds", "fractional", "http-date"), default="seconds"
+        "--seed", type=int, default=0, metavar="N", help="seed for faults and shuffling (0)"
     )
-    parser.add_argument("--recancel-status", type=int, choices=(204, 400, 409), default=400)
     parser.add_argument(
-        "--not-found-code", choices=("NotFound", "itemNotFound"), default="NotFound"
+        "--retry-after-format",
+        choices=("seconds", "fractional", "http-date"),
+        default="seconds",
+        help="how 429/503 answers write Retry-After: 2, 1.5 or an HTTP date (seconds)",
+    )
+    parser.add_argument(
+        "--recancel-status",
+        type=int,
+        choices=(204, 400, 409),
+        default=400,
+        help="the answer to cancelling an already-canceled event (400)",
+    )
+    parser.add_argument(
+        "--not-found-code",
+        choices=("NotFound", "itemNotFound"),
+        default="NotFound",
+        help="error.code of a 404 answer, as Graph spells it on different endpoints (NotFound)",
     )
     parser.add_argument(
         "--no-count-rejected",
@@ -89,16 +112,30 @@ def register(subparsers: Any) -> None:
         help="answer as the schema describes (default) or as the pages' examples show "
         "(value-wrapped get-session, plain-string times)",
     )
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added per request")
     parser.add_argument(
-        "--latency-jitter-ms", type=float, default=0.0, help="uniform extra latency"
+        "--latency-ms", type=float, default=0.0, metavar="MS", help="latency added per request (0)"
     )
-    parser.add_argument("--slow-ms", type=float, default=800.0, help="base delay of a `slow` fault")
     parser.add_argument(
-        "--fault-retry-after", type=int, default=2, help="Retry-After seconds on 503/504 faults"
+        "--latency-jitter-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="uniform random extra latency per request, up to MS (0)",
+    )
+    parser.add_argument(
+        "--slow-ms", type=float, default=800.0, metavar="MS", help="delay of a `slow` fault (800)"
+    )
+    parser.add_argument(
+        "--fault-retry-after",
+        type=int,
+        default=2,
+        metavar="SECONDS",
+        help="Retry-After on 503/504 faults (2)",
     )
     parser.add_argument("--generate", type=int, metavar="N", help="write a world and N operations")
-    parser.add_argument("--out", type=Path, help="directory for --generate output")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="directory for --generate output (required with it)"
+    )
     parser.set_defaults(func=handler)
 
 

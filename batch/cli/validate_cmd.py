@@ -10,10 +10,11 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from batch.manifest import Problem, Validation
+    from batch.manifest import Validation
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,18 +28,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("manifests", nargs="+", metavar="MANIFEST", help=".csv, .yaml or .yml")
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text for people (default), json for CI",
-    )
+    # `text` was this command's name for `table` before every command said `table`.
+    add_format_argument(parser, ("table", "json"), aliases=("text",))
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Validate each manifest, print the findings, and return 0 or 2."""
-    from batch.manifest import validate_manifest
+    from batch.manifest import validate_manifest  # start-up: loaded only when validating
 
     results = [validate_manifest(path) for path in args.manifests]
     if args.format == "json":
@@ -51,37 +48,16 @@ def handle(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if all(v.ok for v in results) else ExitCode.INVALID)
 
 
-def listed(validation: Validation) -> list[Problem]:
-    """The problems to show for a file, errors and warnings merged in line order, at most 100."""
-    from batch.manifest import MAX_LISTED
-
-    merged = sorted((*validation.errors, *validation.warnings), key=lambda p: p.line or 0)
-    return merged[:MAX_LISTED]
-
-
-def summary(validation: Validation) -> str:
-    """One line saying what a file holds and whether it is valid."""
-    ops = ", ".join(f"{op} {count}" for op, count in sorted(validation.counts_by_op.items()))
-    verdict = "valid" if validation.ok else f"INVALID ({_plural(validation.error_count, 'error')})"
-    parts = [f"{validation.file}: {verdict}", _plural(validation.operation_count, "operation")]
-    if ops:
-        parts[-1] += f" ({ops})"
-    if validation.warning_count:
-        parts.append(_plural(validation.warning_count, "warning"))
-    return ", ".join(parts)
-
-
 def _print_text(validation: Validation) -> None:
-    shown = listed(validation)
-    for problem in shown:
-        print(problem)
-    hidden = validation.error_count + validation.warning_count - len(shown)
-    if hidden > 0:
-        print(f"... and {hidden} more {'problem' if hidden == 1 else 'problems'}")
-    print(summary(validation))
+    from batch.manifest.findings import findings
+
+    for line in findings(validation):
+        print(line)
 
 
 def _as_json(validation: Validation) -> dict[str, Any]:
+    from batch.manifest.findings import listed
+
     return {
         "file": validation.file,
         "format": validation.format,
@@ -101,7 +77,3 @@ def _as_json(validation: Validation) -> dict[str, Any]:
             for problem in listed(validation)
         ],
     }
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"

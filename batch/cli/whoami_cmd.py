@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.cli.auth_args import add_auth_arguments, token_source_from_args
+from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(delegated/app-only), scopes or roles, tenant and expiry. Exit 3 when none works.",
     )
     add_auth_arguments(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(parser, ("table", "json"))
     parser.set_defaults(func=handler)
 
 

@@ -1,9 +1,13 @@
-"""`--failures-csv PATH`: the failed rows as a manifest that `run` accepts as it is, to retry them.
+"""`--failures-csv PATH`: the rows left undone as a manifest that `run` accepts as it is.
 
-Rows keep the input's own columns in the input's order (for a YAML manifest: the standard
-columns plus every `x-` label), followed by `error_code` and `error_message`. The manifest
-loader ignores exactly those two columns, so the file feeds straight back into `run`; a file fed
-back keeps a single pair, replaced by the newest errors.
+Undone means failed, not run because the run stopped early (deadline, Ctrl-C, refused token),
+or left out by `--plan` as not-found, forbidden or error; `reason` says which. Rows keep the
+input's own columns in the input's order (for a YAML manifest: the standard columns plus every
+`x-` label), then the label `x-source-line` (`FILE:LINE` of the row in the first manifest it
+came from), then `error_code`, `error_message` and `reason`. The manifest loader ignores those
+three, so the file feeds straight back into `run`; a file fed back keeps a single set, replaced
+by the newest, and its rows keep their first `x-source-line`. A UTF-8 BOM is written when the
+input had one, so Excel opens the file the way it opened the input.
 
 The file is written to a temporary name beside it and renamed into place when the run ends, so
 a reader never sees half a file. It is created only when at least one row failed; otherwise a
@@ -28,8 +32,12 @@ from batch.errors import GraphBatchError, UsageError
 from batch.files.private import describe, private_temp
 from batch.operations import FIELD_NAMES
 
-ERROR_COLUMNS: tuple[str, ...] = ("error_code", "error_message")
-"""The columns added to each failed row; the manifest loader ignores them on input."""
+ERROR_COLUMNS: tuple[str, ...] = ("error_code", "error_message", "reason")
+"""The columns added to each row; the manifest loader ignores them on input."""
+_EARLIER_ERROR_COLUMNS: tuple[str, ...] = ("error_code", "error_message")
+"""How failures CSVs ended before `reason` was added; such a file is still recognised."""
+SOURCE_COLUMN = "x-source-line"
+"""The label column saying where a row came from (`FILE:LINE`), kept across re-runs."""
 LABEL_PREFIX = "x-"
 _HEADER_LIMIT = 65536
 
@@ -53,9 +61,10 @@ def _existing_header(path: Path) -> tuple[str, ...] | None:
 
 
 def failure_columns(input_columns: Sequence[str]) -> tuple[str, ...]:
-    """The header of the failures CSV: the input's columns (minus old error columns) + errors."""
-    kept = tuple(column for column in input_columns if column not in ERROR_COLUMNS)
-    return kept + ERROR_COLUMNS
+    """The failures CSV header: the input's columns (minus old added ones), source, errors."""
+    added = (SOURCE_COLUMN, *ERROR_COLUMNS)
+    kept = tuple(column for column in input_columns if column not in added)
+    return (*kept, *added)
 
 
 def yaml_columns(rows: Iterable[Mapping[str, str]]) -> tuple[str, ...]:
@@ -71,8 +80,9 @@ class FailuresCsvWriter:
     sends anything. Rows added before an interruption are still written on the way out.
     """
 
-    def __init__(self, path: Path, input_columns: Sequence[str]) -> None:
+    def __init__(self, path: Path, input_columns: Sequence[str], *, bom: bool = False) -> None:
         self.path = path
+        self._encoding = "utf-8-sig" if bom else "utf-8"
         self.columns = failure_columns(input_columns)
         self.count = 0
         self._temp: Path | None = None
@@ -82,17 +92,18 @@ class FailuresCsvWriter:
     def __enter__(self) -> FailuresCsvWriter:
         try:
             header = _existing_header(self.path)
-            if header and header[-len(ERROR_COLUMNS) :] != ERROR_COLUMNS:
+            endings = (ERROR_COLUMNS, _EARLIER_ERROR_COLUMNS)
+            if header and all(header[-len(end) :] != end for end in endings):
                 raise UsageError(
                     f"--failures-csv {self.path} exists and is not a failures CSV (its header "
-                    "does not end in error_code,error_message): refusing to replace it; give "
-                    "another path; nothing was sent"
+                    "does not end in error_code,error_message[,reason]): refusing to replace "
+                    "it; give another path; nothing was sent"
                 )
             fd, self._temp = private_temp(self.path)
         except OSError as exc:
             raise UsageError(f"cannot write failures CSV {self.path}: {describe(exc)}") from exc
         # errors="replace": a lone surrogate in a server's error message must not stop the run.
-        self._stream = os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="")
+        self._stream = os.fdopen(fd, "w", encoding=self._encoding, errors="replace", newline="")
         self._writer = csv.DictWriter(self._stream, fieldnames=self.columns, restval="")
         self._writer.writeheader()
         try:
@@ -105,12 +116,21 @@ class FailuresCsvWriter:
             raise UsageError(f"cannot write failures CSV {self.path}: {describe(exc)}") from exc
         return self
 
-    def add(self, fields: Mapping[str, str], error_code: str, error_message: str) -> None:
-        """Append one failed row: its raw input fields plus why it failed."""
+    def add(
+        self,
+        fields: Mapping[str, str],
+        error_code: str,
+        error_message: str,
+        *,
+        reason: str = "",
+        source: str = "",
+    ) -> None:
+        """Append one undone row: its raw input fields, where it came from, and why."""
         if self._writer is None:
             raise RuntimeError("FailuresCsvWriter.add() outside its `with` block")
         row = {column: fields.get(column, "") for column in self.columns}
-        row.update(error_code=error_code, error_message=error_message)
+        row[SOURCE_COLUMN] = fields.get(SOURCE_COLUMN) or source
+        row.update(error_code=error_code, error_message=error_message, reason=reason)
         self._writer.writerow(row)
         self.count += 1
 
@@ -144,6 +164,8 @@ class FailuresCsvWriter:
             raise GraphBatchError(f"cannot write failures CSV {self.path}: {reason}") from error
 
     def _remove_if_ours(self) -> None:
-        """Remove an earlier failures CSV of this job (same header); leave anything else."""
-        if _existing_header(self.path) == self.columns:
+        """Remove an earlier failures CSV of this job (same header, or the same before
+        `x-source-line` and `reason` were added); leave anything else."""
+        earlier = tuple(c for c in self.columns if c not in (SOURCE_COLUMN, "reason"))
+        if _existing_header(self.path) in {self.columns, earlier}:
             self.path.unlink(missing_ok=True)

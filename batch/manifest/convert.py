@@ -25,8 +25,16 @@ _COMMENT_HINT = "; a manifest has no comment rows: delete the row to leave it ou
 
 
 def _canonical_value(name: str, value: str) -> str:
+    """A keyword in any case, and (as spreadsheets and Teams write it) `Town Hall`/`town-hall`."""
     keywords = _KEYWORDS.get(name)
-    return value.lower() if keywords and value.lower() in keywords else value
+    if not keywords:
+        return value
+    folded = value.lower()
+    if folded in keywords:
+        return folded
+    squeezed = "".join(ch for ch in folded if ch not in " -_")
+    inner_only = folded == folded.strip()  # surrounding spaces stay an error, as on ids
+    return squeezed if inner_only and squeezed in keywords else value
 
 
 def suggest(word: str, choices: tuple[str, ...]) -> str:
@@ -62,7 +70,9 @@ def _translate(error: ErrorDetails, op: str, fields: Mapping[str, str]) -> Field
     if kind == "extra_forbidden":
         return FieldProblem(name, f"not used by op {op!r}: leave it empty")
     if kind == "enum" and name == "event_type":
-        return FieldProblem(name, f"must be {_EVENT_TYPES}, not {shown(fields.get(name, ''))}")
+        given = fields.get(name, "")
+        hint = suggest(given, tuple(kind.value for kind in EventType))
+        return FieldProblem(name, f"must be {_EVENT_TYPES}, not {shown(given)}{hint}")
     message = _reason(error)
     if name is None:
         # Model-level checks (exactly one registration key) name their field in the message.

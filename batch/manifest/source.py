@@ -94,3 +94,12 @@ def _looks_utf16(raw: bytes) -> bool:
     """ASCII written as UTF-16 without a BOM: every other byte is NUL."""
     halves = (raw[0::2], raw[1::2])
     return len(raw) >= 4 and any(half.count(0) * 4 >= len(half) * 3 for half in halves)
+
+
+def starts_with_bom(path: str | Path) -> bool:
+    """Whether the file begins with a UTF-8 BOM (files written back out keep one)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(_BOM)) == _BOM
+    except OSError:
+        return False

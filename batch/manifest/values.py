@@ -12,7 +12,7 @@ LABEL_PREFIX = "x-"
 KNOWN_FIELDS = frozenset(FIELD_NAMES)
 
 
-RESULT_COLUMNS = frozenset({"error_code", "error_message"})
+RESULT_COLUMNS = frozenset({"error_code", "error_message", "reason"})
 """Columns a `--failures-csv` file adds; accepted on input so that file can be run again."""
 
 

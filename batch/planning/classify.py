@@ -12,10 +12,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from batch.http import shapes
-from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession
+from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession, is_canceled
 from batch.planning.reader import ReadResult
-from batch.run.outcomes import Verified
-from batch.run.verify import is_canceled, read_existence, verification_read
+from batch.readback import Verified, read_existence, verification_read
 
 AnyOperation = Cancel | RemoveSession | CancelRegistration | GetSession
 

@@ -15,7 +15,7 @@ from batch.errors import AuthError, GraphBatchError
 from batch.operations import RemoveSession
 from batch.planning.classify import AnyOperation, PlanRow, classify, existence_verdict, read_path
 from batch.planning.reader import Reader
-from batch.run.verify import Reach, existence_paths, verification_read
+from batch.readback import Reach, existence_paths, verification_read
 
 
 class _Location(Protocol):

@@ -7,13 +7,14 @@ corrupt, another version, another manifest) is a `UsageError`, so the run stops 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from batch.errors import UsageError
-from batch.planning.classify import WILL_SEND
+from batch.planning.classify import NEEDS_ATTENTION, WILL_SEND, Classification
 from batch.planning.document import PLAN_VERSION, PlanDocument
 
 
@@ -23,10 +24,20 @@ class PlanSelection:
 
     manifest_sha256: str
     rows: frozenset[tuple[int, str]]
+    excluded: Mapping[tuple[int, str], Classification] = field(default_factory=dict)
+    """Why the plan leaves out each other row: already-done, not-found, forbidden or error."""
 
     def includes(self, index: int, key: str) -> bool:
         """Whether the row at `index` with operation key `key` is one the plan will apply."""
         return (index, key) in self.rows
+
+    def why_excluded(self, index: int, key: str) -> Classification | None:
+        """The plan's classification of a row it leaves out (None: not in the plan at all)."""
+        return self.excluded.get((index, key))
+
+    def flagged(self, index: int, key: str) -> bool:
+        """Whether the plan left the row out because it needs attention (not-found, ...)."""
+        return self.why_excluded(index, key) in NEEDS_ATTENTION
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -77,4 +88,9 @@ def load_plan_selection(path: str | Path, manifest_sha256: str) -> PlanSelection
             "nothing was sent"
         )
     rows = frozenset((row.index, row.key) for row in plan.rows if row.classification in WILL_SEND)
-    return PlanSelection(manifest_sha256, rows)
+    excluded = {
+        (row.index, row.key): row.classification
+        for row in plan.rows
+        if row.classification not in WILL_SEND
+    }
+    return PlanSelection(manifest_sha256, rows, excluded)

@@ -2,7 +2,7 @@
 
 Same names, same precedence (flag > `GRAPH_BATCH_*` > manifest `settings:` > default) and the
 same resolver as `run`, so a plan reads from exactly the tenant and API version the run will
-write to. Only the default concurrency differs: reads are cheap, so a plan keeps 8 in flight.
+write to, with the same default concurrency (4).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Mapping
 
 from pydantic import Field
 
-from batch.run.settings import GraphSettings, resolve_model
+from batch.graph_settings import GraphSettings, resolve_model
 from batch.settings import ManifestSettings
 
 
 class PlanSettings(GraphSettings):
     """Everything that configures one plan."""
 
-    concurrency: int = Field(default=8, ge=1, le=256)
+    concurrency: int = Field(default=4, ge=1, le=256)
 
 
 def resolve_plan_settings(

@@ -1,16 +1,12 @@
-"""Counting plan rows, estimating the run they imply, and the summary table people read."""
+"""Counting plan rows: per classification, per op, and the first rows that need attention."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from batch.durations import format_duration
-from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
-from batch.operations import OP_NAMES
 from batch.planning.classify import NEEDS_ATTENTION, WILL_SEND, Classification, PlanRow
-from batch.settings import RateLimit
 
 MAX_LISTED = 20
 """The summary lists at most this many rows that need attention (plan.json has them all)."""
@@ -57,45 +53,3 @@ class PlanTally:
             op: {c.value: n for c, n in counts.items() if n}
             for op, counts in sorted(self.by_op.items())
         }
-
-
-def describe_row(row: PlanRow, manifest: str) -> str:
-    """`FILE:LINE: op classification (detail; HTTP status code)` for one row."""
-    answer = " ".join(str(part) for part in (row.status, row.error_code) if part is not None)
-    why = "; ".join(part for part in (row.detail, answer and f"HTTP {answer}") if part)
-    return f"{manifest}:{row.line}: {row.op} {row.classification.value} ({why})"
-
-
-def render_summary(tally: PlanTally, write_limit: RateLimit, manifest: str = "") -> str:
-    """Rows per op and classification, rows needing attention, and the run's estimated time."""
-    columns = list(Classification)
-    width = max(len(c.value) for c in columns)
-    header = f"{'op':<20}" + "".join(f"{c.value:>{width + 2}}" for c in columns)
-    lines = [header, "-" * len(header)]
-    ops = [op for op in OP_NAMES if op in tally.by_op]
-    for op in ops:
-        counts = tally.by_op[op]
-        lines.append(f"{op:<20}" + "".join(f"{counts[c]:>{width + 2},}" for c in columns))
-    lines.append(f"{'total':<20}" + "".join(f"{tally.counts[c]:>{width + 2},}" for c in columns))
-    if tally.attention:
-        lines += ["", "Rows that need attention:"]
-        lines += [f"  {describe_row(row, manifest)}" for row in tally.attention]
-        hidden = sum(tally.counts[c] for c in NEEDS_ATTENTION) - len(tally.attention)
-        if hidden:
-            lines.append(f"  ... and {hidden:,} more (see the plan file)")
-    unknown = tally.counts[Classification.UNKNOWN]
-    if unknown:
-        lines += [
-            "",
-            f"{unknown:,} row(s) unknown: this token may not list a registration's sessions, "
-            "so whether each session is still on its registration cannot be read; the run "
-            "sends them and settles each by its answer (404: already done).",
-        ]
-    writes = tally.will_apply_writes
-    seconds = estimated_seconds(writes, write_limit)
-    lines.append("")
-    lines.append(
-        f"{writes:,} write(s) would be sent; at {write_limit} that takes at least "
-        f"{format_duration(seconds)}."
-    )
-    return "\n".join(lines)

@@ -19,6 +19,8 @@ from batch.audit.records import OpFinished, Outcome, RunFinished, RunStarted
 from batch.audit.writer import AuditWriter
 from batch.auth.base import AccessToken, TokenSource
 from batch.auth.token_holder import TokenHolder
+from batch.display.progress import Progress
+from batch.display.terminal import show
 from batch.errors import AuthError, RunInterruptedError
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacers
@@ -26,14 +28,15 @@ from batch.http.retry_policy import RetryPolicy
 from batch.interrupts import Interrupts
 from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import Entry, Validation, iter_entries
+from batch.operations import RequestClass
+from batch.run.confirm import confirm
 from batch.run.console import Console
 from batch.run.executor import Executor, Traffic
 from batch.run.job_files import open_run_files
 from batch.run.preflight import preflight
-from batch.run.progress import Progress
 from batch.run.selection import Selection, Survey
 from batch.run.settings import RunSettings
-from batch.run.summary import render_summary
+from batch.run.summary import RunFacts, render_summary
 from batch.run.workers import Runner, RunTotals, StopReason
 
 
@@ -58,11 +61,27 @@ def default_audit_path(run_id: str) -> Path:
 
 
 def _failure_recorder(
-    failures: FailuresCsvWriter | None,
+    failures: FailuresCsvWriter | None, selection: Selection, manifest: str
 ) -> Callable[[Entry, OpFinished], None]:
+    """Write each undone row: failed, not run (stop), or left out by the plan as needing care."""
+
     def record(entry: Entry, finished: OpFinished) -> None:
-        if failures is not None and finished.outcome is Outcome.FAILED:
-            failures.add(entry.fields, finished.error_code or "", finished.error_message or "")
+        if failures is None:
+            return
+        reason = finished.reason or ""
+        if finished.outcome is Outcome.SKIPPED and not finished.not_run:
+            reason = selection.plan_flagged(entry) or ""
+            if not reason:
+                return
+        elif finished.outcome is not Outcome.FAILED and not finished.not_run:
+            return
+        failures.add(
+            entry.fields,
+            finished.error_code or "",
+            finished.error_message or "",
+            reason=reason,
+            source=f"{manifest}:{entry.location.line}",
+        )
 
     return record
 
@@ -100,6 +119,8 @@ async def _execute(
             token: AccessToken | None = await interrupts.guard(source.get_token())
         except RunInterruptedError:
             token = None
+        if token is not None and not job.settings.yes and not interrupts.received:
+            confirm(job.validation.file, job.survey, job.settings, token, console)
         run_id = uuid.uuid4().hex
         audit_path = settings.audit_log or default_audit_path(run_id)
         with ExitStack() as stack:
@@ -151,14 +172,18 @@ async def _execute(
             )
     finally:
         await source.close()
-    _report(
-        totals,
-        traffic=traffic,
+    facts = RunFacts(
+        manifest=job.manifest,
+        requests=traffic.requests,
+        throttled=traffic.throttled,
         elapsed=elapsed,
-        audit_path=audit_path,
-        settings=settings,
-        console=console,
+        audit_log=audit_path,
+        exit_code=int(code),
+        skipped=job.survey.skipped,
+        failures_csv=settings.failures_csv,
+        failures_written=failures.count if failures is not None else 0,
     )
+    _report(totals, facts, settings=settings, console=console)
     return int(code)
 
 
@@ -194,13 +219,19 @@ async def _run(
             audit=audit,
             seconds_left=lambda: deadline_at - clock.now(),
         )
+        writes = job.survey.writes
         progress = Progress(
             job.survey.rows,
             console.err,
             live=console.live,
             clock=clock,
+            categories=[outcome.value for outcome in Outcome],
+            planned={
+                RequestClass.WRITE: writes,
+                RequestClass.READ: sum(job.survey.to_send.values()) - writes,
+            },
+            rate=lambda request_class: pacers[request_class].per_second,  # the learned rate
             throttled=lambda: executor.traffic.throttled,
-            paced_seconds=_paced_seconds(pacers, job.survey),
             as_json=job.settings.log_format == "json",
         )
         runner = Runner(
@@ -210,7 +241,7 @@ async def _run(
             concurrency=settings.concurrency,
             planned_writes=job.survey.writes,
             skip_reason=job.selection.skip_reason,
-            on_finished=_failure_recorder(failures),
+            on_finished=_failure_recorder(failures, job.selection, job.manifest),
             deadline=settings.deadline,
             progress=progress,
         )
@@ -246,39 +277,11 @@ async def _preflight(
         runner.stop(StopReason.INTERRUPTED)
 
 
-def _paced_seconds(pacers: Pacers, survey: Survey) -> Callable[[int], float]:
-    """Seconds the learned rates need for `left` rows, in the run's mix of writes and reads."""
-    share = survey.writes / survey.rows if survey.rows else 0.0
-
-    def seconds(left: int) -> float:
-        writes = round(left * share)
-        return pacers.seconds_for(writes, left - writes)
-
-    return seconds
-
-
-def _report(
-    totals: RunTotals,
-    *,
-    traffic: Traffic,
-    elapsed: float,
-    audit_path: Path,
-    settings: RunSettings,
-    console: Console,
-) -> None:
+def _report(totals: RunTotals, facts: RunFacts, *, settings: RunSettings, console: Console) -> None:
     if totals.stop_message:
         print(f"graph-batch: {totals.stop_message}", file=console.err)
     if totals.stop_reason is StopReason.INTERRUPTED:
         print("graph-batch: interrupted; rows not run are recorded as skipped", file=console.err)
     if settings.quiet and totals.exit_code == 0:
         return
-    summary = render_summary(
-        totals.counts,
-        totals.by_op,
-        requests=traffic.requests,
-        throttled=traffic.throttled,
-        elapsed=elapsed,
-        audit_log=audit_path,
-        exit_code=int(totals.exit_code),
-    )
-    print(summary, file=console.out)
+    show(console.out, *render_summary(totals, facts))

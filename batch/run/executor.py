@@ -27,16 +27,17 @@ from batch.http.pacing import Clock, Pacers
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
 from batch.http.transient import Answer, pace, retry_signal
 from batch.operations import GetSession, RemoveSession, RequestClass
-from batch.run.outcomes import AttemptResult, Verified, classify, needs_verification
-from batch.run.verify import (
+from batch.readback import (
     AnyOperation,
     Reach,
+    Verified,
     WriteOperation,
     existence_paths,
     read_existence,
     read_verification,
     verification_read,
 )
+from batch.run.outcomes import AttemptResult, classify, needs_verification
 
 Purpose = Literal["operation", "verify", "preflight"]
 

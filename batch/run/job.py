@@ -1,8 +1,8 @@
-"""`graph-batch run` before the first request: validate, settle settings, select, ask.
+"""`graph-batch run` before the first request: validate, settle settings, select.
 
-Nothing is sent before the manifest is valid, the settings are good, the run's share of rows is
-known, the user has agreed to destructive changes and a token is at hand. The sending itself is
-`batch.run.execution`.
+Nothing is sent before the manifest is valid, the settings are good and the run's share of rows
+is known; `batch.run.execution` then signs in and asks before destructive changes (or refuses at
+once here when no one is at a terminal to answer and `--yes` was not given).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Protocol, TextIO
 
 from batch.auth.base import TokenSource
 from batch.auth.login_state import state_dir_from
+from batch.display.terminal import show
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.http.retry_policy import RetryPolicy
@@ -22,11 +23,13 @@ from batch.jobctl.guard import check_max_destructive
 from batch.jobctl.resume import damage_warning, load_finished_keys
 from batch.jobctl.shard import parse_shard
 from batch.manifest import Validation, iter_entries, validate_manifest
+from batch.manifest.findings import findings
 from batch.planning.selection import load_plan_selection
+from batch.run.confirm import check_confirmable
 from batch.run.console import Console
 from batch.run.execution import Job, execute
 from batch.run.job_files import check_run_files
-from batch.run.overview import describe, destructive_count, estimate_seconds, preview
+from batch.run.overview import estimate_seconds, overview, preview
 from batch.run.selection import Selection, Survey, survey
 from batch.run.settings import RunSettings, resolve_settings
 from batch.settings import ManifestSettings
@@ -88,7 +91,8 @@ async def run_job_async(
     console = console or Console()
     validation = validate_manifest(manifest)
     if not validation.ok:
-        _print_problems(validation, console.err)
+        for line in findings(validation, suffix="; nothing was sent"):
+            print(line, file=console.err)
         return int(ExitCode.INVALID)
     settings = resolve_settings(
         cli,
@@ -108,7 +112,7 @@ async def run_job_async(
     refusal = check_max_destructive(planned.to_send, settings.max_destructive)
     if refusal is not None:
         raise UsageError(f"{refusal}; nothing was sent")
-    _confirm(validation, planned, settings, console)
+    check_confirmable(planned, settings, console)
     job = Job(
         manifest=manifest,
         manifest_path=str(Path(manifest).resolve()),  # noqa: ASYNC240 - nothing else runs yet.
@@ -141,20 +145,6 @@ def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Se
     return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)
 
 
-def _print_problems(validation: Validation, err: TextIO) -> None:
-    """The problems as `graph-batch validate` lists them, on stderr."""
-    # batch.cli imports this module (through run_cmd): import the shared formatting late.
-    from batch.cli.validate_cmd import listed, summary  # noqa: PLC0415
-
-    shown = listed(validation)
-    for problem in shown:
-        print(problem, file=err)
-    hidden = validation.error_count + validation.warning_count - len(shown)
-    if hidden > 0:
-        print(f"... and {hidden} more problems", file=err)
-    print(f"{summary(validation)}; nothing was sent", file=err)
-
-
 def _print_dry_run(
     manifest: str, planned: Survey, selection: Selection, settings: RunSettings, out: TextIO
 ) -> None:
@@ -164,25 +154,6 @@ def _print_dry_run(
         if selection.skip_reason(entry) is None
     )
     print(f"Dry run of {manifest}: nothing will be sent.", file=out)
-    print(describe(planned, settings), file=out)
+    show(out, overview(planned, settings))
     print(f"First requests (to {settings.base_url}):", file=out)
     print("\n".join(preview(requests, settings)), file=out)
-
-
-def _confirm(
-    validation: Validation, planned: Survey, settings: RunSettings, console: Console
-) -> None:
-    destructive = destructive_count(planned)
-    if not destructive or settings.yes:
-        return
-    if not console.interactive:
-        raise UsageError(
-            f"{destructive} destructive operations and no terminal to confirm them: pass --yes "
-            "(or set GRAPH_BATCH_YES=1) to run unattended; nothing was sent"
-        )
-    print(f"About to run {validation.file} against {settings.base_url}:", file=console.out)
-    print(describe(planned, settings), file=console.out)
-    console.out.write("Proceed? [y/N] ")
-    console.out.flush()
-    if console.inp.readline().strip().lower() not in {"y", "yes"}:
-        raise UsageError("not confirmed; nothing was sent")

@@ -25,6 +25,7 @@ from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
 from batch.jobctl.lock import JobLock, holder_path_for
 from batch.jobctl.lock_place import audit_log_key, lock_path, manifest_key
 from batch.manifest import Validation
+from batch.manifest.source import starts_with_bom
 from batch.run.settings import RunSettings
 
 NOTHING_SENT = "nothing was written or sent"
@@ -126,7 +127,9 @@ def open_run_files(
         columns = validation.columns
         if validation.format != "csv":
             columns = yaml_columns([dict.fromkeys(columns, "")])
-        failures = stack.enter_context(FailuresCsvWriter(settings.failures_csv, columns))
+        failures = stack.enter_context(
+            FailuresCsvWriter(settings.failures_csv, columns, bom=starts_with_bom(validation.file))
+        )
     try:
         audit.write(started)
     except AuditWriteError as exc:

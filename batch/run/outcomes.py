@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from batch.audit.records import Outcome
 from batch.http.retry_policy import RETRY_STATUSES
 from batch.operations import RequestClass
+from batch.readback import Verified
 
 # Answers that may mean "already in the desired state" for a write.
 _MAYBE_DONE = frozenset({400, 404, 409})
@@ -41,27 +41,6 @@ class AttemptResult:
         if self.status is None or self.status >= 500:
             return True
         return 200 <= self.status < 300 and self.error_code is not None
-
-
-class Verified(StrEnum):
-    """What reading the target back showed."""
-
-    DONE = "done"
-    """A read of the target showed it in the desired state."""
-    DONE_BY_RESEND = "done-by-resend"
-    """The read that shows it is out of the token's reach; the idempotent write answered 404
-    and reads showed both ends of the link exist, so the link is gone."""
-    NOT_DONE = "not_done"
-    """The target exists and is not in the desired state."""
-    MISSING = "missing"
-    """The event or registration does not exist."""
-    UNKNOWN = "unknown"
-    """The read itself failed."""
-
-    @property
-    def done(self) -> bool:
-        """True when the target is known to be in the desired state."""
-        return self in (Verified.DONE, Verified.DONE_BY_RESEND)
 
 
 VERIFIED_REASONS = {Verified.DONE: "verified", Verified.DONE_BY_RESEND: "verified-by-resend"}

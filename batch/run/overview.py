@@ -1,14 +1,22 @@
-"""The overview of a run before it starts: rows per op, time estimate, request preview."""
+"""The overview of a run before it starts: who, where, what, how long; and a request preview.
+
+`--dry-run` shows it without a token; the confirmation shows it after sign-in, with the
+identity the token speaks for (terraform's plan-then-apply: the user answers knowing all four).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import islice
 
+from rich.table import Table
+from rich.text import Text
+
+from batch.auth.describe import TokenInfo
+from batch.display.tables import count, op_order
 from batch.durations import format_duration
 from batch.http.pacing import estimated_seconds
 from batch.jobctl.guard import is_destructive
-from batch.operations import OP_NAMES
 from batch.run.selection import Survey
 from batch.run.settings import RunSettings
 
@@ -29,15 +37,38 @@ def destructive_count(survey: Survey) -> int:
     return sum(n for op, n in survey.to_send.items() if is_destructive(op))
 
 
-def describe(survey: Survey, settings: RunSettings) -> str:
-    """Rows per operation, rows skipped, and the estimated time: several lines."""
-    lines = [f"  {op:<22} {survey.to_send[op]:>8}" for op in OP_NAMES if survey.to_send.get(op)]
-    lines += [f"  {'skipped: ' + reason:<22} {n:>8}" for reason, n in survey.skipped.items()]
-    lines.append(
-        f"Estimated time at {settings.write_limit} writes and {settings.read_limit} reads: "
-        f"at least {format_duration(estimate_seconds(survey, settings))}"
+def who(info: TokenInfo) -> str:
+    """`user organizer@contoso.com (delegated), tenant 72f9…`: whom the token speaks for."""
+    if info.identity is None:
+        return "a token graph-batch cannot read (not a JWT): identity and tenant unknown"
+    kind = {"delegated": "user", "app-only": "app"}.get(info.kind, "identity")
+    text = f"{kind} {info.identity} ({info.kind})"
+    return text + (f", tenant {info.tenant}" if info.tenant else "")
+
+
+def overview(survey: Survey, settings: RunSettings, identity: TokenInfo | None = None) -> Table:
+    """who (when signed in), where, what (rows per op, destructive, skipped), how long."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    if identity is not None:
+        grid.add_row("who", who(identity))
+    grid.add_row("where", settings.api_root)
+    what = Text()
+    for op in op_order(survey.to_send):
+        what.append(f"{op} {count(survey.to_send[op])}\n")
+    destructive = destructive_count(survey)
+    what.append(f"{count(destructive)} destructive", style="bold red" if destructive else "")
+    grid.add_row("what", what)
+    for reason, n in survey.skipped.items():
+        grid.add_row("skip", Text(f"{count(n)} rows: {reason}", style="yellow"))
+    seconds = estimate_seconds(survey, settings)
+    grid.add_row(
+        "time",
+        f"at least {format_duration(seconds)} at {settings.write_limit} writes and "
+        f"{settings.read_limit} reads",
     )
-    return "\n".join(lines)
+    return grid
 
 
 def preview(requests: Iterable[tuple[str, str]], settings: RunSettings) -> list[str]:

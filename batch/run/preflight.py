@@ -13,8 +13,8 @@ from batch.auth.describe import check_token_for_ops, describe_token
 from batch.errors import AuthError
 from batch.http.client import GraphResponse
 from batch.operations import event_path
+from batch.readback import AnyOperation
 from batch.run.executor import Executor
-from batch.run.verify import AnyOperation
 
 
 async def preflight(

@@ -18,7 +18,7 @@ from batch.jobctl.shard import Shard, in_shard
 from batch.manifest import Entry
 from batch.operations import RequestClass
 from batch.planning.selection import PlanSelection
-from batch.run.verify import AnyOperation
+from batch.readback import AnyOperation
 
 DUPLICATE_REASON = "duplicate"
 NOT_IN_PLAN_REASON = "not-in-plan"
@@ -47,6 +47,20 @@ class Selection:
             return RESUMED_REASON
         return None
 
+    def skip_detail(self, entry: Entry) -> str | None:
+        """`skip_reason`, with the plan's classification for a row it left out, for people."""
+        reason = self.skip_reason(entry)
+        if reason == NOT_IN_PLAN_REASON and self.plan is not None:
+            why = self.plan.why_excluded(entry.index, entry.operation.key)
+            return f"{reason}: {why}" if why is not None else reason
+        return reason
+
+    def plan_flagged(self, entry: Entry) -> str | None:
+        """The plan's classification when it left the row out as needing attention, else None."""
+        if self.plan is None or not self.plan.flagged(entry.index, entry.operation.key):
+            return None
+        return self.skip_detail(entry)
+
 
 @dataclass(frozen=True)
 class Survey:
@@ -71,7 +85,7 @@ def survey(entries: Iterable[Entry], selection: Selection) -> Survey:
     first_write: tuple[int, AnyOperation] | None = None
     for entry in selection.owned(entries):
         rows += 1
-        reason = selection.skip_reason(entry)
+        reason = selection.skip_detail(entry)
         if reason is not None:
             skipped[reason] += 1
             continue

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from batch.audit.records import OpFinished, Outcome
 from batch.audit.writer import AuditWriter
@@ -22,12 +23,29 @@ from batch.http.pacing import Clock
 from batch.manifest import Entry
 from batch.operations import RequestClass
 from batch.run.executor import Executor, RowState
-from batch.run.progress import Progress
 
 INTERRUPT_GRACE = 10.0
 """Seconds in-flight rows get to finish after Ctrl-C/SIGTERM or the deadline."""
 REFUSAL_SAMPLE = 5
 """Writes looked at to tell "this token may not write here at all" from isolated 403s."""
+MAX_LISTED = 20
+"""Failed rows the end-of-run summary lists; the audit log and failures CSV have them all."""
+
+
+class ProgressSink(Protocol):
+    """What the runner tells the progress display (`batch.display.progress.Progress`)."""
+
+    def row_done(self, category: str, request_class: RequestClass | None = None) -> None:
+        """One row finished; `request_class` when it was one the run planned to send."""
+        ...
+
+    def not_run(self) -> None:
+        """One row a stop left unrun."""
+        ...
+
+    def stop(self, why: str) -> None:
+        """The run stopped taking rows."""
+        ...
 
 
 class StopReason(StrEnum):
@@ -69,11 +87,19 @@ class RunTotals:
     by_op: dict[str, Counter[str]] = field(default_factory=dict)
     stop_reason: StopReason | None = None
     stop_message: str | None = None
+    not_run: int = 0
+    """Skipped rows a stop left unrun (counted in `skipped` too)."""
+    failed: list[OpFinished] = field(default_factory=list)
+    """The first `MAX_LISTED` failed rows, for the summary."""
 
     def add(self, record: OpFinished) -> None:
         """Count one finished row."""
         self.counts[record.outcome.value] += 1
         self.by_op.setdefault(record.op, Counter())[record.outcome.value] += 1
+        if record.not_run:
+            self.not_run += 1
+        elif record.outcome is Outcome.FAILED and len(self.failed) < MAX_LISTED:
+            self.failed.append(record)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -101,7 +127,7 @@ class Runner:
         skip_reason: Callable[[Entry], str | None] = lambda entry: None,
         on_finished: Callable[[Entry, OpFinished], None] = lambda entry, record: None,
         deadline: float | None = None,
-        progress: Progress | None = None,
+        progress: ProgressSink | None = None,
     ) -> None:
         self.totals = RunTotals()
         self._executor = executor
@@ -124,6 +150,8 @@ class Runner:
                 self._cancel_in_flight()  # A second Ctrl-C means "now".
             return
         self.totals.stop_reason, self.totals.stop_message = reason, message
+        if self._progress is not None:
+            self._progress.stop(str(reason))
         if reason is not StopReason.AUTH:
             # Rows still waiting for their first send are dropped at once; rows with a request
             # out get a grace period, so an applied change is not recorded as unknown.
@@ -227,8 +255,14 @@ class Runner:
         self._audit.write(record)
         self._on_finished(entry, record)
         self.totals.add(record)
-        if self._progress is not None:
-            self._progress.row_done(record.outcome)
+        if self._progress is None:
+            return
+        if record.not_run:
+            self._progress.not_run()
+        elif record.outcome is Outcome.SKIPPED:
+            self._progress.row_done(record.outcome.value)  # the selection's skip: not planned
+        else:
+            self._progress.row_done(record.outcome.value, entry.operation.request_class)
 
     def _check_refusals(self, record: OpFinished) -> None:
         if self._guard.observe(record.status, record.outcome):

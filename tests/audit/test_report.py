@@ -80,8 +80,10 @@ def test_table_lists_counts_and_failed_rows(log: Path, capsys: pytest.CaptureFix
     assert "Run r1  manifest tonight.csv" in out
     assert "elapsed 1m15s  throttled 1  exit code 1" in out
     assert "Failed rows (1):" in out
-    failed_line = next(line for line in out.splitlines() if line.startswith("2 "))
-    assert failed_line.split()[:4] == ["2", "cancel", "event_id=e2", "Forbidden"]
+    lines = out.splitlines()
+    at = lines.index("  row 2  cancel")
+    assert lines[at + 1].strip().startswith("Forbidden: ")
+    assert lines[at + 2].strip() == "event_id=e2"
 
 
 def test_table_caps_failed_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,14 +111,38 @@ def test_junit_parses_and_counts_match(log: Path, capsys: pytest.CaptureFixture[
     assert cases[0].get("name") == "row 1 event_id=e1"
 
 
-def test_output_flag_writes_a_file(
+def test_out_flag_writes_a_file(
     log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """-o writes the report to a file and nothing to stdout."""
+    """--out writes the report to a file and nothing to stdout."""
     target = tmp_path / "junit.xml"
-    code, out, _ = run_cli(capsys, str(log), "--format", "junit", "-o", str(target))
+    code, out, _ = run_cli(capsys, str(log), "--format", "junit", "--out", str(target))
     assert (code, out) == (0, "")
     assert ET.parse(target).getroot().get("tests") == "3"  # noqa: S314 - our own output.
+
+
+@pytest.mark.parametrize("flag", ["-o", "--output", "--format"])
+def test_output_flag_is_the_format_never_a_file(
+    log: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flag: str,
+) -> None:
+    """`-o json` (an az CLI habit) prints JSON; it never writes a file named `json`."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, str(log), flag, "json")
+    assert code == 0
+    assert json.loads(out)["runs"]
+    assert not (tmp_path / "json").exists()
+
+
+def test_output_flag_rejects_a_path(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`-o report.txt` is a usage error (exit 2), not a silently written file."""
+    with pytest.raises(SystemExit) as exc:
+        run_cli(capsys, str(log), "-o", "report.txt")
+    assert exc.value.code == 2
+    assert "invalid choice: 'report.txt'" in capsys.readouterr().err
 
 
 def test_truncated_log_is_reported_with_a_warning(
@@ -177,3 +203,19 @@ def test_junit_survives_any_error_text(message: str) -> None:
     # XML parsers normalise line ends to \n; everything else must survive as written.
     expected = xml_safe(message).replace("\r\n", "\n").replace("\r", "\n")
     assert (failure.text or "") == expected
+
+
+def test_rows_not_run_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rows a deadline or Ctrl-C left unrun are counted apart, in the table and the JSON."""
+    records: list[AuditRecord] = [
+        started("r"),
+        row("r", 1, Outcome.SUCCEEDED),
+        row("r", 2, Outcome.SKIPPED, reason="deadline"),
+        row("r", 3, Outcome.SKIPPED, reason="not-run"),
+        row("r", 4, Outcome.SKIPPED, reason="duplicate"),
+    ]
+    log = write_log(tmp_path / "a.jsonl", records)
+    _, out, _ = run_cli(capsys, str(log))
+    assert "2 rows not run; run again with --resume" in out
+    _, out, _ = run_cli(capsys, str(log), "-o", "json")
+    assert json.loads(out)["runs"][0]["not_run"] == 2

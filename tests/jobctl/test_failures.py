@@ -14,6 +14,10 @@ from batch.exit_codes import ExitCode
 from batch.jobctl.failures import FailuresCsvWriter, failure_columns, yaml_columns
 from batch.operations import FIELD_NAMES
 
+ADDED = ("x-source-line", "error_code", "error_message", "reason")
+"""The columns every failures CSV ends with."""
+BLANK = {"x-source-line": "", "reason": ""}
+
 
 def read_back(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of a CSV, read the way a manifest loader would."""
@@ -26,16 +30,16 @@ def read_back(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 @pytest.mark.parametrize(
     ("input_columns", "expected"),
     [
-        (("event_id", "op"), ("event_id", "op", "error_code", "error_message")),
+        (("event_id", "op"), ("event_id", "op", *ADDED)),
         (
-            ("op", "error_message", "event_id", "error_code", "x-ticket"),
-            ("op", "event_id", "x-ticket", "error_code", "error_message"),
+            ("op", "error_message", "event_id", "x-source-line", "error_code", "x-ticket"),
+            ("op", "event_id", "x-ticket", *ADDED),
         ),
-        ((), ("error_code", "error_message")),
+        ((), ADDED),
     ],
 )
 def test_failure_columns(input_columns: tuple[str, ...], expected: tuple[str, ...]) -> None:
-    """Input order is kept, and a fed-back failures CSV gets one fresh pair of error columns."""
+    """Input order is kept, and a fed-back failures CSV gets one fresh set of added columns."""
     assert failure_columns(input_columns) == expected
 
 
@@ -52,7 +56,7 @@ def test_failed_rows_written_in_input_columns(tmp_path: Path) -> None:
         out.add({"op": "cancel", "event_id": "e1", "x-ticket": "CHG1"}, "Forbidden", "not yours")
         out.add({"op": "cancel", "event_id": "e2", "error_code": "old"}, "NotFound", "gone")
     header, rows = read_back(path)
-    assert header == ["x-ticket", "op", "event_id", "error_code", "error_message"]
+    assert header == ["x-ticket", "op", "event_id", *ADDED]
     assert rows == [
         {
             "x-ticket": "CHG1",
@@ -60,14 +64,16 @@ def test_failed_rows_written_in_input_columns(tmp_path: Path) -> None:
             "event_id": "e1",
             "error_code": "Forbidden",
             "error_message": "not yours",
-        },
+        }
+        | BLANK,
         {
             "x-ticket": "",
             "op": "cancel",
             "event_id": "e2",
             "error_code": "NotFound",
             "error_message": "gone",
-        },
+        }
+        | BLANK,
     ]
     assert path.stat().st_mode & 0o777 == 0o600
     assert list(tmp_path.iterdir()) == [path]
@@ -87,7 +93,7 @@ def test_any_text_round_trips(
         out.add({"op": "cancel", "event_id": value}, "E", message)
     _, rows = read_back(path)
     assert rows == [
-        {"op": "cancel", "event_id": value, "error_code": "E", "error_message": message}
+        {"op": "cancel", "event_id": value, "error_code": "E", "error_message": message} | BLANK
     ]
 
 
@@ -161,7 +167,7 @@ def test_rows_added_before_an_interruption_are_kept(tmp_path: Path) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         interrupted_run()
-    assert read_back(path)[1] == [{"op": "cancel", "error_code": "E", "error_message": "m"}]
+    assert read_back(path)[1] == [{"op": "cancel", "error_code": "E", "error_message": "m"} | BLANK]
 
 
 def test_existing_file_is_replaced_only_at_the_end(tmp_path: Path) -> None:
@@ -172,7 +178,7 @@ def test_existing_file_is_replaced_only_at_the_end(tmp_path: Path) -> None:
     with FailuresCsvWriter(path, ["op"]) as out:
         out.add({"op": "cancel"}, "E", "m")
         assert path.read_text() == previous
-    assert read_back(path)[0] == ["op", "error_code", "error_message"]
+    assert read_back(path)[0] == ["op", *ADDED]
 
 
 def test_unwritable_directory_fails_before_the_run(tmp_path: Path) -> None:
@@ -182,3 +188,31 @@ def test_unwritable_directory_fails_before_the_run(tmp_path: Path) -> None:
         FailuresCsvWriter(tmp_path / "missing" / "f.csv", ["op"]),
     ):
         pass  # pragma: no cover - never reached.
+
+
+def test_source_line_and_reason_kept_across_re_runs(tmp_path: Path) -> None:
+    """A row keeps the line it first came from; `reason` says why it is in the file."""
+    path = tmp_path / "failed.csv"
+    with FailuresCsvWriter(path, ["op", "x-source-line"]) as out:
+        out.add({"op": "cancel"}, "", "", reason="deadline", source="tonight.csv:7")
+        out.add(
+            {"op": "cancel", "x-source-line": "tonight.csv:9"},
+            "NotFound",
+            "gone",
+            reason="rejected",
+            source="failed-1.csv:2",
+        )
+    rows = read_back(path)[1]
+    assert [(r["x-source-line"], r["reason"]) for r in rows] == [
+        ("tonight.csv:7", "deadline"),
+        ("tonight.csv:9", "rejected"),
+    ]
+
+
+@pytest.mark.parametrize("bom", [True, False])
+def test_bom_written_when_the_input_had_one(tmp_path: Path, bom: bool) -> None:
+    """Excel's UTF-8 BOM comes back out when the input had it, and only then."""
+    path = tmp_path / "failed.csv"
+    with FailuresCsvWriter(path, ["op"], bom=bom) as out:
+        out.add({"op": "cancel"}, "E", "m")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf") is bom

@@ -55,7 +55,9 @@ async def test_summary_and_plan_file(
     assert await run_cli("plan", str(manifest), "--out", str(out), "--write-limit", "1/2s") == 1
     printed = capsys.readouterr().out
     assert "remove-session" in printed
-    assert "job.csv:5: cancel not-found (event not found; HTTP 404 NotFound)" in printed
+    lines = printed.splitlines()
+    at = lines.index("  row 5  cancel  not-found: event not found")
+    assert lines[at + 1].strip() == "HTTP 404 NotFound"
     assert "5 write(s) would be sent; at 1/2s that takes at least 8.0s." in printed
     assert f"--plan {out}" in printed
     assert out.exists()

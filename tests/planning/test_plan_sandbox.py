@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from batch.auth.static_source import StaticTokenSource
+from batch.display.terminal import as_text
 from batch.errors import AuthError
 from batch.manifest import validate_manifest
-from batch.planning import load_plan, load_plan_selection, make_plan
+from batch.planning import load_plan, load_plan_selection
 from batch.planning.classify import Classification
+from batch.planning.service import make_plan
 from batch.planning.settings import PlanSettings
-from batch.planning.tally import PlanTally, render_summary
+from batch.planning.summary import render_summary
+from batch.planning.tally import PlanTally
 from batch.sandbox import Sandbox
 from batch.settings import RateLimit
 from tests.conftest import SandboxFactory
@@ -127,5 +131,5 @@ async def test_remove_session_beyond_the_tokens_reach(
     assert stats.by_status[403] <= 3  # once refused, the sessions list is not asked again
     selection = load_plan_selection(out, validate_manifest(manifest).sha256)
     assert all(selection.includes(r.index, r.key) for r in removals[:3])
-    summary = render_summary(tally, RateLimit.parse("15/30s"))
-    assert "3 row(s) unknown: this token may not list a registration's sessions" in summary
+    summary = as_text(io.StringIO(), *render_summary(tally, RateLimit.parse("15/30s")))
+    assert "3 rows unknown: this token may not list a registration's sessions" in summary

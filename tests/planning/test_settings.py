@@ -6,6 +6,7 @@ import pytest
 
 from batch.errors import UsageError
 from batch.planning.settings import resolve_plan_settings
+from batch.run.settings import resolve_settings
 from batch.settings import ManifestSettings, RateLimit
 
 MANIFEST = ManifestSettings(base_url="https://manifest.example", read_limit="10/1s")
@@ -35,7 +36,7 @@ def test_precedence(
 
 
 def test_defaults_and_cloud() -> None:
-    """Without any source: Graph's limits, concurrency 8, the cloud's host."""
+    """Without any source: Graph's limits, run's concurrency (4), the cloud's host."""
     settings = resolve_plan_settings(
         {}, {}, ManifestSettings(), default_base_url="https://graph.microsoft.us"
     )
@@ -43,8 +44,9 @@ def test_defaults_and_cloud() -> None:
     assert (str(settings.read_limit), str(settings.write_limit), settings.concurrency) == (
         "750/30s",
         "15/30s",
-        8,
+        resolve_settings({}, {}).concurrency,
     )
+    assert settings.concurrency == 4
 
 
 @pytest.mark.parametrize(

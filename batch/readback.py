@@ -1,5 +1,8 @@
 """Reading a write's target back within the token's reach: which GETs, and what they mean.
 
+Shared by the run (verifying a write before it is trusted or re-sent) and the plan (whether
+a row would change anything), so neither package imports the other.
+
 Each write has a preferred read (the event's or registration's `status`, the registration's
 sessions). Graph's newest tables put one of them out of a delegated token's reach: listing a
 registration's sessions needs the application permission `VirtualEvent.Read.Chat`. When the
@@ -12,6 +15,7 @@ reads so the read budget is not spent asking again. Everything here but `Reach` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from batch.http import shapes
@@ -22,9 +26,31 @@ from batch.operations import (
     GetSession,
     RemoveSession,
     event_path,
+    is_canceled,
     session_path,
 )
-from batch.run.outcomes import Verified
+
+
+class Verified(StrEnum):
+    """What reading the target back showed."""
+
+    DONE = "done"
+    """A read of the target showed it in the desired state."""
+    DONE_BY_RESEND = "done-by-resend"
+    """The read that shows it is out of the token's reach; the idempotent write answered 404
+    and reads showed both ends of the link exist, so the link is gone."""
+    NOT_DONE = "not_done"
+    """The target exists and is not in the desired state."""
+    MISSING = "missing"
+    """The event or registration does not exist."""
+    UNKNOWN = "unknown"
+    """The read itself failed."""
+
+    @property
+    def done(self) -> bool:
+        """True when the target is known to be in the desired state."""
+        return self in (Verified.DONE, Verified.DONE_BY_RESEND)
+
 
 WriteOperation = Cancel | RemoveSession | CancelRegistration
 AnyOperation = WriteOperation | GetSession
@@ -100,11 +126,6 @@ def _session_removed(session_id: str, body: dict[str, Any]) -> Verified:
         return Verified.NOT_DONE
     # Absent from one page of several proves nothing.
     return Verified.UNKNOWN if "@odata.nextLink" in body else Verified.DONE
-
-
-def is_canceled(status: str) -> bool:
-    """True for Graph's `canceled` status, in any case or spelling a stand-in may use."""
-    return status.lower() in {"canceled", "cancelled"}
 
 
 def _canceled(body: dict[str, Any]) -> Verified:
