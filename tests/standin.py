@@ -6,6 +6,11 @@ answering with the quirks another emulator or real Graph might plausibly show (2
 odd `Retry-After`s, HTML gateway pages, resets, slow answers). It counts, per target, how often a
 change was really applied and whether a write arrived after a delivered success, so a test can
 tell "done once" from "done twice".
+
+It also lists the signed-in user's events (`getByUserRole`) and an event's registrations (any
+token: this stand-in checks no permissions) in pages whose next-page link comes
+in another shape than our sandbox's (`$skip` or a hex `$skiptoken`, absolute or root-relative,
+or on another host), with times as plain strings (Microsoft's examples) rather than objects.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ NotFoundStyle = Literal["itemNotFound", "ResourceNotFound", "empty", "text"]
 RetryAfterStyle = Literal["seconds", "fraction", "date", "missing", "zero"]
 Fault = Literal["reset-after", "reset-before", "html-502", "json-500", "slow"]
 _EMAIL_KEY = re.compile(r"^registrations\(email='(.*)'\)$")
+_MINE = re.compile(r"^getByUserRole\(role='(\w+)'\)$")
+NextLink = Literal["absolute-skiptoken", "absolute-skip", "root-relative"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,11 @@ class Quirks:
     registration's sessions (403), only read the event, the registration and the session."""
     example_shapes: bool = False
     """GET session as the page's example shows it: wrapped in `value`, plain-string times."""
+    page_size: int = 2
+    """Events per page of `getByUserRole`."""
+    next_link: NextLink = "absolute-skiptoken"
+    next_link_origin: str | None = None
+    """Put next-page links on this origin (`http://127.0.0.1:PORT`) instead of our own."""
 
 
 @dataclass
@@ -76,6 +88,11 @@ class Event:
     status: str = "published"
     sessions: dict[str, str] = field(default_factory=dict)
     registrations: dict[str, Registration] = field(default_factory=dict)
+    display_name: str = "An event"
+    start: str = "2026-12-01T10:00:00Z"
+    """A plain string, as in Microsoft's response examples (any offset)."""
+    roles: tuple[str, ...] = ("organizer",)
+    """The signed-in user's roles on this event, for `getByUserRole`."""
 
 
 @dataclass
@@ -134,11 +151,14 @@ class StandIn:
             return _error(400, "BadRequest", f"Resource not found for the segment '{raw}'")
         self._throttle(request.method)
         collection, event_id, rest = parts[3], parts[4], parts[5:]
+        mine = _MINE.match(event_id)
+        if mine and not rest and request.method == "GET":
+            return self._my_events(request, collection, mine.group(1))
         event = self.events.get(event_id)
         if event is None or f"{event.kind}s" != collection:
             return self._not_found()
         if request.method == "GET":
-            return self._read(event_id, event, rest)
+            return self._read(request, event_id, event, rest)
         return await self._write(request, event_id, event, rest)
 
     def _throttle(self, method: str) -> None:
@@ -174,6 +194,37 @@ class StandIn:
             return web.Response(status=404, text="Not Found", content_type="text/plain")
         return _error(404, style, "The requested resource does not exist.")
 
+    def _my_events(self, request: web.Request, collection: str, role: str) -> web.Response:
+        """The events where the caller has `role`, in pages."""
+        chosen = sorted(
+            (event_id, event)
+            for event_id, event in self.events.items()
+            if f"{event.kind}s" == collection and role in event.roles
+        )
+        return self._paged(request, [_event_body(event_id, event) for event_id, event in chosen])
+
+    def _paged(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+        """One page of `items` and, unless it is the last, a link to the next."""
+        skip = int(request.query.get("$skip") or int(request.query.get("$skiptoken") or "0", 16))
+        size = self.quirks.page_size
+        body: dict[str, Any] = {
+            "@odata.context": "https://x/$metadata#items",
+            "value": items[skip : skip + size],
+        }
+        if skip + size < len(items):
+            query = (
+                f"$skip={skip + size}"
+                if self.quirks.next_link == "absolute-skip"
+                else f"$skiptoken={skip + size:08x}"
+            )
+            link = f"{request.raw_path.split('?', 1)[0]}?{query}"
+            if self.quirks.next_link_origin is not None:
+                link = self.quirks.next_link_origin + link
+            elif self.quirks.next_link != "root-relative":
+                link = f"{request.scheme}://{request.host}{link}"
+            body["@odata.nextLink"] = link
+        return _json(200, body)
+
     def _registration(self, event: Event, rest: list[str]) -> tuple[str, Registration, list[str]]:
         if rest[:1] == ["registrations"] and len(rest) >= 2:
             found = event.registrations.get(rest[1])
@@ -191,13 +242,20 @@ class StandIn:
             raise _Reply(self._not_found())
         return key, found, tail
 
-    def _read(self, event_id: str, event: Event, rest: list[str]) -> web.Response:
+    def _read(
+        self, request: web.Request, event_id: str, event: Event, rest: list[str]
+    ) -> web.Response:
         if not rest:
             return _json(200, _event_body(event_id, event))
+        if rest == ["registrations"]:
+            return self._paged(request, _registrations_body(event))
         if rest[0] == "sessions" and len(rest) == 2:
             if rest[1] not in event.sessions:
                 return self._not_found()
             return _json(200, self._session_body(rest[1], event.sessions[rest[1]]))
+        return self._read_registration(event, rest)
+
+    def _read_registration(self, event: Event, rest: list[str]) -> web.Response:
         registration_id, registration, tail = self._registration(event, rest)
         if not tail:
             body = {"id": registration_id, "email": registration.email}
@@ -321,9 +379,24 @@ def _event_body(event_id: str, event: Event) -> dict[str, Any]:
         "@odata.type": f"#microsoft.graph.virtualEvent{kind}",
         "id": event_id,
         "status": event.status,
-        "displayName": "An event",
+        "displayName": event.display_name,
+        "startDateTime": event.start,
+        "endDateTime": None,
         "settings": {"isAttendeeEmailNotificationEnabled": False},
     }
+
+
+def _registrations_body(event: Event) -> list[dict[str, Any]]:
+    """An event's registrations, as the list-registrations example shows them."""
+    return [
+        {
+            "id": registration_id,
+            "email": registration.email,
+            "status": registration.status,
+            "registrationDateTime": "2026-11-02T08:00:00Z",
+        }
+        for registration_id, registration in sorted(event.registrations.items())
+    ]
 
 
 def _json(status: int, body: object, headers: dict[str, str] | None = None) -> web.Response:

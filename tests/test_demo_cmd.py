@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ async def test_demo_runs_from_any_directory(tmp_path: Path) -> None:
     done = await run_cli("demo", cwd=tmp_path)
     assert done.code == ExitCode.OK, done.err
     assert "Demo passed." in done.out
-    assert "applied more than once:        0" in done.out
+    assert re.search(r"applied more than once:\s+0\n", done.out), done.out
+    assert re.search(r"changed but not described:\s+0\n", done.out), done.out
     kept = {path.name for path in (tmp_path / "graph-batch-demo").iterdir()}
     assert {"demo.yaml", "demo-audit.jsonl"} <= kept
 

@@ -17,6 +17,7 @@ from tests.sandbox_helpers import call
 
 K = TokenKind
 HOSTS = {K.ORGANIZER, K.CO_ORGANIZER}
+DELEGATED = {*HOSTS, K.OTHER_USER}
 EXPECTED_PUBLISHED: dict[Resource, tuple[set[TokenKind], str]] = {
     # page: delegated VirtualEvent.Read; application VirtualEvent.Read.All + access policy
     Resource.EVENT: (HOSTS | {K.APP_ACCESS_POLICY}, "virtualeventwebinar-get"),
@@ -37,6 +38,13 @@ EXPECTED_PUBLISHED: dict[Resource, tuple[set[TokenKind], str]] = {
     Resource.REGISTRATION_SESSIONS: ({K.APP_RSC}, "virtualeventregistration-list-sessions"),
     # stub page: delegated VirtualEvent.ReadWrite
     Resource.SESSION_REF: (HOSTS, "virtualeventregistration-delete-sessions"),
+    # page: delegated VirtualEvent.Read only (lists the signed-in user's events)
+    Resource.EVENTS_BY_USER_ROLE: (DELEGATED, "virtualeventwebinar-getbyuserrole"),
+    # page: delegated VirtualEvent.Read; application .Read.All / .Read.Chat + access policy
+    Resource.EVENTS_BY_USER_ID_AND_ROLE: (
+        DELEGATED | {K.APP_ACCESS_POLICY, K.APP_RSC},
+        "virtualeventtownhall-getbyuseridandrole",
+    ),
 }
 ORGANIZER, CO_ORGANIZER = "organizer@contoso.com", "co@contoso.com"
 EVENT, REGISTRATION, SESSION = "e@t", "r@t", "s@t"
@@ -61,6 +69,7 @@ WORLD = World.model_validate(
         ],
     }
 )
+WEBINARS = "/solutions/virtualEvents/webinars"
 REMOVE = RemoveSession(event_id=EVENT, registration_id=REGISTRATION, session_id=SESSION)
 REQUESTS: dict[Resource, str] = {
     Resource.EVENT: event_path(REMOVE.event_type, EVENT),
@@ -74,6 +83,10 @@ REQUESTS: dict[Resource, str] = {
     ).path,
     Resource.REGISTRATION_SESSIONS: f"{REMOVE.registration_path}/sessions",
     Resource.SESSION_REF: REMOVE.path,
+    Resource.EVENTS_BY_USER_ROLE: f"{WEBINARS}/getByUserRole(role='organizer')",
+    Resource.EVENTS_BY_USER_ID_AND_ROLE: (
+        f"{WEBINARS}/getByUserIdAndRole(userId='{ORGANIZER}',role='organizer')"
+    ),
 }
 
 
@@ -91,10 +104,12 @@ def test_published_row_matches_its_page(resource: Resource) -> None:
 
 
 def test_permissive_restricts_only_cancelling_an_event() -> None:
-    """The permissive table keeps the older sandbox: every kind may do everything but cancel."""
+    """The permissive table keeps the older sandbox: every kind may do everything but cancel
+    (and list "my events", which has no signed-in user for an application token)."""
     restricted = {r for r, spec in PERMISSIVE.items() if set(spec.allowed) != set(TokenKind)}
-    assert restricted == {Resource.CANCEL_EVENT}
+    assert restricted == {Resource.CANCEL_EVENT, Resource.EVENTS_BY_USER_ROLE}
     assert set(PERMISSIVE[Resource.CANCEL_EVENT].allowed) == {K.ORGANIZER}
+    assert set(PERMISSIVE[Resource.EVENTS_BY_USER_ROLE].allowed) == DELEGATED
 
 
 @pytest.mark.parametrize("mode", ["published", "permissive"])

@@ -20,6 +20,7 @@ from batch import __version__
 from batch.cli import (
     completion_cmd,
     demo_cmd,
+    list_cmd,
     login_cmd,
     logout_cmd,
     plan_cmd,
@@ -33,6 +34,7 @@ from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
+    list_cmd,
     validate_cmd,
     plan_cmd,
     run_cmd,

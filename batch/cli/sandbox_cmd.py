@@ -132,6 +132,9 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="Retry-After on 503/504 faults (2)",
     )
+    parser.add_argument(
+        "--page-size", type=int, default=100, help="items per page of a list (default 100)"
+    )
     parser.add_argument("--generate", type=int, metavar="N", help="write a world and N operations")
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help="directory for --generate output (required with it)"
@@ -200,6 +203,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             seed=args.seed,
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
+            page_size=args.page_size,
             permissions=args.permissions,
             shapes=args.shapes,
         )

@@ -19,6 +19,7 @@ from yarl import URL
 
 from batch import __version__
 from batch.errors import TransportError
+from batch.http.origin import origin
 
 USER_AGENT = f"graph-batch/{__version__}"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -110,8 +111,17 @@ class GraphClient:
             self._session = None
 
     def url(self, path: str) -> URL:
-        """The full URL of `path` (already percent-encoded, so never re-quoted)."""
-        return URL(self._root + path, encoded=True)
+        """The full URL of `path`, already percent-encoded (so never re-quoted).
+
+        `path` is relative to the API root (`/solutions/...`), or an absolute URL on the root's
+        own origin (a next-page link). Any other origin is a ValueError: the bearer token is
+        only ever sent to the base URL.
+        """
+        if path.startswith("/"):
+            return URL(self._root + path, encoded=True)
+        if origin(path) != origin(self._root):
+            raise ValueError(f"refusing to send a request off the base URL's origin: {path}")
+        return URL(path, encoded=True)
 
     async def send(
         self, method: str, path: str, *, token: str, client_request_id: str

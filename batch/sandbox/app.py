@@ -19,6 +19,7 @@ from batch.sandbox.answers import Answer, JsonObject
 from batch.sandbox.batching import MalformedBatchError, parse_batch, run_batch
 from batch.sandbox.config import STATUS_FAULTS, Clock, LimitsChange, SandboxConfig
 from batch.sandbox.engine import DropConnectionError, Engine
+from batch.sandbox.paging import PageRequest
 from batch.sandbox.routing import split_raw_path
 from batch.sandbox.world import TokenSpec, World
 
@@ -121,15 +122,25 @@ async def _answer(request: web.Request, engine: Engine, client_request_id: str) 
     if not segments or segments[0] not in VERSIONS:
         segment = segments[0] if segments else ""
         return Answer.error(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+    origin = f"{request.scheme}://{request.host}"
     if segments[1:] != ["$batch"]:
-        return await engine.handle(request.method, segments[1:], authorization)
+        page = PageRequest(
+            origin + request.raw_path.split("?", 1)[0], request.query.get("$skiptoken")
+        )
+        return await engine.handle(request.method, segments[1:], authorization, page=page)
     if request.method != "POST":
         return Answer.error(405, "MethodNotAllowed", "$batch accepts POST only.", {"Allow": "POST"})
-    return await _batch(request, engine, authorization, client_request_id)
+    return await _batch(
+        request, engine, authorization, client_request_id, f"{origin}/{segments[0]}"
+    )
 
 
 async def _batch(
-    request: web.Request, engine: Engine, authorization: str | None, client_request_id: str
+    request: web.Request,
+    engine: Engine,
+    authorization: str | None,
+    client_request_id: str,
+    root: str,
 ) -> Answer:
     """The `$batch` envelope: its own auth and faults; items are throttled one by one."""
     engine.recorder.batches += 1
@@ -146,7 +157,9 @@ async def _batch(
     if fault == "drop-before":
         raise DropConnectionError(applied=False)
     await engine.delay(slow=fault == "slow")
-    responses: list[JsonObject] = await run_batch(engine, items, authorization, client_request_id)
+    responses: list[JsonObject] = await run_batch(
+        engine, items, authorization, client_request_id, root
+    )
     if fault == "drop-after":
         raise DropConnectionError(applied=True)
     return Answer(200, {"responses": responses})

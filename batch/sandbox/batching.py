@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from batch.sandbox.answers import Answer, JsonObject
 from batch.sandbox.engine import Engine
+from batch.sandbox.paging import PageRequest
 from batch.sandbox.routing import request_class, split_raw_path
 
 _METHODS = frozenset({"GET", "POST", "DELETE", "PATCH", "PUT"})
@@ -100,9 +102,16 @@ def _check_dependencies(items: list[BatchItem]) -> None:
 
 
 async def run_batch(
-    engine: Engine, items: list[BatchItem], authorization: str | None, client_request_id: str
+    engine: Engine,
+    items: list[BatchItem],
+    authorization: str | None,
+    client_request_id: str,
+    root: str,
 ) -> list[JsonObject]:
-    """Run the items (dependants after their dependencies) and return shuffled responses."""
+    """Run the items (dependants after their dependencies) and return shuffled responses.
+
+    `root` is the API root the batch was sent to, so a listed item links to its next page.
+    """
     tasks: dict[str, asyncio.Task[Answer]] = {}
 
     async def run(item: BatchItem) -> Answer:
@@ -113,7 +122,13 @@ async def run_batch(
                 return Answer.error(
                     424, "FailedDependency", f"The dependency '{dep}' of this request failed."
                 )
-        return await engine.handle(item.method, split_raw_path(item.url), authorization, item=True)
+        path, _, query = item.url.partition("?")
+        page = PageRequest(
+            f"{root}/{path.lstrip('/')}", parse_qs(query).get("$skiptoken", [None])[0]
+        )
+        return await engine.handle(
+            item.method, split_raw_path(item.url), authorization, item=True, page=page
+        )
 
     async with asyncio.TaskGroup() as group:
         for item in items:

@@ -128,6 +128,9 @@ class SandboxConfig(BaseModel):
     max_batch_items: int = Field(default=20, ge=1)
     permissions: PermissionMode = "published"
     shapes: Shapes = "schema"
+    page_size: int = Field(
+        default=100, ge=1, description="items per page of a list; more are behind @odata.nextLink"
+    )
 
 
 class LimitsChange(BaseModel):

@@ -16,6 +16,7 @@ from batch.operations import RequestClass
 from batch.sandbox.answers import Answer
 from batch.sandbox.config import STATUS_FAULTS, Clock, SandboxConfig, SystemClock
 from batch.sandbox.faults import FaultPicker
+from batch.sandbox.paging import PageRequest
 from batch.sandbox.permissions import allowed, caller_kind, refusal_message
 from batch.sandbox.resources import HANDLERS, Call
 from batch.sandbox.routing import BadKeyError, Route, UnknownSegmentError, match, request_class
@@ -112,13 +113,24 @@ class Engine:
         )
 
     async def handle(
-        self, method: str, segments: list[str], authorization: str | None, *, item: bool = False
+        self,
+        method: str,
+        segments: list[str],
+        authorization: str | None,
+        *,
+        item: bool = False,
+        page: PageRequest = PageRequest(),  # noqa: B008 - frozen value, safe as a default.
     ) -> Answer:
-        """Answer one logical request; a drop fault raises DropConnectionError (never for items)."""
+        """Answer one logical request; a drop fault raises DropConnectionError (never for items).
+
+        `page` says where the request went, so a list can link to its next page.
+        """
         klass = request_class(method)
         self.recorder.request(method, klass.value)
         try:
-            answer = await self._handle(method, segments, authorization, klass, item=item)
+            answer = await self._handle(
+                method, segments, authorization, klass, item=item, page=page
+            )
         except DropConnectionError:
             self.recorder.dropped += 1
             raise
@@ -133,6 +145,7 @@ class Engine:
         klass: RequestClass,
         *,
         item: bool,
+        page: PageRequest,
     ) -> Answer:
         admitted = self._admit(method, segments, authorization, klass)
         if isinstance(admitted, Answer):
@@ -149,7 +162,7 @@ class Engine:
             raise DropConnectionError(applied=False)
         await self.delay(slow=fault == "slow")
         answer = HANDLERS[route.resource](
-            Call(route, caller, self.tenant, self.config, self.recorder.applied)
+            Call(route, caller, self.tenant, self.config, self.recorder.applied, page)
         )
         if fault == "drop-after":
             raise DropConnectionError(applied=True)

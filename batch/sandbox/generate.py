@@ -3,6 +3,12 @@
 Targets never overlap: an event that gets canceled has no other operation, each registration is
 used by one operation, and each session is read at most once, so every row is valid whatever
 order a runner applies them in.
+
+Every event has a display name, start and end times, its organizer and co-organizers, so
+`graph-batch list` has something to filter. Bystander events (organized by colleagues, drafts,
+already canceled) are in the world but never in the manifest: a job built with `list` must
+leave them alone. Names, times and people come from a random stream of their own, so the ids
+and rows a seed gives are the same as before they existed.
 """
 
 from __future__ import annotations
@@ -14,10 +20,27 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from batch.operations import FIELD_NAMES
-from batch.sandbox.world import DEFAULT_START, Event, Registration, Session, TokenSpec, World
+from batch.sandbox.world import (
+    DEFAULT_START,
+    Event,
+    Registration,
+    Session,
+    TokenSpec,
+    User,
+    World,
+)
 
 ORGANIZER = "organizer@contoso.com"
+COLLEAGUES = ("megan.bowen@contoso.com", "alex.wilber@contoso.com", "lidia.holloway@contoso.com")
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+_TOPICS = (
+    "Quarterly product update",
+    "Onboarding for new managers",
+    "Security awareness",
+    "All-hands",
+    "Customer roadmap",
+    "Holiday kickoff",
+)
 _WEIGHTS = {"cancel": 1, "remove-session": 4, "cancel-registration": 2, "get-session": 3}
 _SESSIONS_PER_EVENT = 3
 _REGISTRATIONS_PER_EVENT = 25
@@ -37,6 +60,7 @@ class _Draft:
 class _Generator:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"world-{seed}")  # noqa: S311 - reproducible worlds
+        self.looks = random.Random(f"looks-{seed}")  # noqa: S311 - names, times, people
         self.drafts: list[_Draft] = []
         self.open: list[_Draft] = []
         self.rows: list[dict[str, str]] = []
@@ -60,9 +84,11 @@ class _Generator:
         )
         event = Event(
             id=f"{self.guid()}@{TENANT}",
-            display_name=f"{kind.title()} {len(self.drafts) + 1}",
+            display_name=f"{self.looks.choice(_TOPICS)} ({kind} {len(self.drafts) + 1})",
             organizer=ORGANIZER,
+            co_organizers=tuple(self.looks.sample(COLLEAGUES, self.looks.randint(0, 2))),
             start=start,
+            end=start + timedelta(hours=_SESSIONS_PER_EVENT),
             sessions=sessions,
         )
         draft = _Draft(kind, event, unread_sessions=[s.id for s in sessions])
@@ -111,14 +137,36 @@ class _Generator:
                 key["session_id"] = registration.sessions[0]
             self.row(op, draft, **key)
 
+    def bystander(self, number: int) -> tuple[str, Event]:
+        """An event no row targets: a colleague's (maybe co-organized by us), a draft, canceled."""
+        kind = self.looks.choice(("webinar", "townhall"))
+        start = DEFAULT_START + timedelta(days=self.looks.randint(0, 120), hours=number % 5)
+        colleague = self.looks.choice(COLLEAGUES)
+        mine = number % 3 != 0
+        return kind, Event(
+            id=f"{uuid.UUID(int=self.looks.getrandbits(128), version=4)}@{TENANT}",
+            display_name=f"{self.looks.choice(_TOPICS)} ({kind}, not in the job)",
+            status=("draft", "canceled", "published")[number % 3],
+            organizer=ORGANIZER if mine else colleague,
+            co_organizers=(colleague,) if mine else (ORGANIZER,),
+            start=start,
+            end=start + timedelta(minutes=90),
+        )
+
     def world(self) -> World:
         events = [
             (d.kind, d.event.model_copy(update={"registrations": tuple(d.registrations)}))
             for d in self.drafts
         ]
+        events += [self.bystander(n) for n in range(max(3, len(self.drafts) // 4))]
+        people = (ORGANIZER, *COLLEAGUES)
+        users = tuple(
+            User(id=str(uuid.UUID(int=self.looks.getrandbits(128))), upn=upn) for upn in people
+        )
         return World(
             tenant_id=TENANT,
             tokens=(TokenSpec(name="organizer", upn=ORGANIZER),),
+            users=users,
             webinars=tuple(e for kind, e in events if kind == "webinar"),
             townhalls=tuple(e for kind, e in events if kind == "townhall"),
         )

@@ -76,6 +76,13 @@ PUBLISHED: dict[Resource, Spec] = {
     Resource.SESSION_REF: Spec(
         _HOSTS, "virtualeventregistration-delete-sessions (unlinked stub page)"
     ),
+    Resource.EVENTS_BY_USER_ROLE: Spec(
+        _DELEGATED, "virtualeventwebinar-getbyuserrole, virtualeventtownhall-getbyuserrole"
+    ),
+    Resource.EVENTS_BY_USER_ID_AND_ROLE: Spec(
+        _DELEGATED | {TokenKind.APP_ACCESS_POLICY, TokenKind.APP_RSC},
+        "virtualeventwebinar-getbyuseridandrole, virtualeventtownhall-getbyuseridandrole",
+    ),
 }
 """Microsoft's newest tables. A user who neither organizes nor co-organizes the event gets 403
 everywhere (the pages grant delegated access to the event's organizers only); application
@@ -85,8 +92,12 @@ not one of the kinds here."""
 PERMISSIVE: dict[Resource, Spec] = {
     resource: Spec(_EVERYONE, "sandbox default before the published tables")
     for resource in Resource
-} | {Resource.CANCEL_EVENT: Spec(frozenset({TokenKind.ORGANIZER}), "virtualevent-cancel")}
-"""Every token may do everything except cancel an event, which stays the organizer's."""
+} | {
+    Resource.CANCEL_EVENT: Spec(frozenset({TokenKind.ORGANIZER}), "virtualevent-cancel"),
+    Resource.EVENTS_BY_USER_ROLE: Spec(_DELEGATED, "no signed-in user to list for an app"),
+}
+"""Every token may do everything except cancel an event, which stays the organizer's (and
+list "my events", which an application token has no user for)."""
 
 TABLES: dict[PermissionMode, dict[Resource, Spec]] = {
     "published": PUBLISHED,

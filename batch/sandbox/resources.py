@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from batch.sandbox.answers import NO_CONTENT, Answer
 from batch.sandbox.config import SandboxConfig
+from batch.sandbox.paging import PageRequest, page_answer
 from batch.sandbox.routing import Resource, Route
 from batch.sandbox.tenant import EventState, RegistrationState, Tenant, session_to_graph
 from batch.sandbox.tokens import TokenRecord
@@ -27,6 +28,7 @@ class Call:
     tenant: Tenant
     config: SandboxConfig
     applied: Counter[str]
+    page: PageRequest = PageRequest()  # noqa: RUF009 - frozen value, safe as a default.
 
 
 def _not_found(call: Call, what: str, ident: str) -> Answer:
@@ -76,13 +78,39 @@ def cancel_event(call: Call) -> Answer:
     return NO_CONTENT
 
 
+ROLES = ("organizer", "coOrganizer")
+
+
+def _events_of(call: Call, upn: str) -> Answer:
+    role = call.route.role or ""
+    if role not in ROLES:
+        return Answer.error(400, "BadRequest", f"Invalid role '{role}'; use one of {ROLES}.")
+    events = [
+        event.to_graph(call.config.shapes)
+        for (collection, _), event in call.tenant.events.items()
+        if collection == call.route.collection and event.has_role(upn, role)
+    ]
+    return page_answer(events, call.page, call.config.page_size)
+
+
+def list_events_by_user_role(call: Call) -> Answer:
+    """`GET .../getByUserRole(role='...')`: the signed-in user's events (who may: see
+    `permissions.py`)."""
+    return _events_of(call, call.caller.upn)
+
+
+def list_events_by_user_id_and_role(call: Call) -> Answer:
+    """`GET .../getByUserIdAndRole(userId='...',role='...')`: a user's events, by object id."""
+    return _events_of(call, call.tenant.world.upn_of(call.route.user_id or ""))
+
+
 def list_event_sessions(call: Call) -> Answer:
-    """`GET .../{id}/sessions`."""
+    """`GET .../{id}/sessions`, paged."""
     event = _event(call)
     if isinstance(event, Answer):
         return event
-    shapes = call.config.shapes
-    return Answer(200, {"value": [session_to_graph(s, shapes) for s in event.spec.sessions]})
+    sessions = [session_to_graph(s, call.config.shapes) for s in event.spec.sessions]
+    return page_answer(sessions, call.page, call.config.page_size)
 
 
 def get_session(call: Call) -> Answer:
@@ -99,11 +127,12 @@ def get_session(call: Call) -> Answer:
 
 
 def list_registrations(call: Call) -> Answer:
-    """`GET .../{id}/registrations`."""
+    """`GET .../{id}/registrations`, paged (who may: see `permissions.py`)."""
     event = _event(call)
     if isinstance(event, Answer):
         return event
-    return Answer(200, {"value": [r.to_graph() for r in event.registrations.values()]})
+    registrations = [r.to_graph() for r in event.registrations.values()]
+    return page_answer(registrations, call.page, call.config.page_size)
 
 
 def get_registration(call: Call) -> Answer:
@@ -151,6 +180,8 @@ def remove_session(call: Call) -> Answer:
 
 
 HANDLERS: dict[Resource, Callable[[Call], Answer]] = {
+    Resource.EVENTS_BY_USER_ROLE: list_events_by_user_role,
+    Resource.EVENTS_BY_USER_ID_AND_ROLE: list_events_by_user_id_and_role,
     Resource.EVENT: get_event,
     Resource.CANCEL_EVENT: cancel_event,
     Resource.EVENT_SESSIONS: list_event_sessions,

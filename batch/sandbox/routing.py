@@ -17,11 +17,15 @@ from batch.operations import RequestClass
 Collection = Literal["webinars", "townhalls"]
 _PREFIX = ("solutions", "virtualevents")
 _ALTERNATE_KEY = re.compile(r"^registrations\((email|userId)=(.*)\)$", re.IGNORECASE | re.DOTALL)
+_FUNCTION = re.compile(r"^(getByUserRole|getByUserIdAndRole)\((.*)\)$", re.IGNORECASE | re.DOTALL)
+_PARAMETER = re.compile(r"\s*(\w+)\s*=\s*('(?:[^']|'')*')\s*(?:,|$)")
 
 
 class Resource(Enum):
     """Every resource shape the sandbox serves."""
 
+    EVENTS_BY_USER_ROLE = "events-by-user-role"
+    EVENTS_BY_USER_ID_AND_ROLE = "events-by-user-id-and-role"
     EVENT = "event"
     CANCEL_EVENT = "cancel-event"
     EVENT_SESSIONS = "event-sessions"
@@ -57,6 +61,10 @@ class Route:
     event_id: str
     registration: RegistrationKey | None = None
     session_id: str | None = None
+    role: str | None = None
+    """`role` of getByUserRole / getByUserIdAndRole (whose `event_id` is empty)."""
+    user_id: str | None = None
+    """`userId` of getByUserIdAndRole."""
 
 
 class UnknownSegmentError(Exception):
@@ -104,6 +112,36 @@ def _registration_key(segments: list[str]) -> tuple[RegistrationKey, int] | None
     return RegistrationKey(by, parse_odata_string(found[2])), 1
 
 
+def _function_route(collection: Collection, segment_text: str) -> Route | None:
+    """The route of `getByUserRole(role='...')` or `getByUserIdAndRole(userId='...',role='...')`."""
+    found = _FUNCTION.match(segment_text)
+    if found is None:
+        return None
+    arguments, position = {}, 0
+    text = found[2].strip()
+    while position < len(text):
+        parameter = _PARAMETER.match(text, position)
+        if parameter is None:
+            raise BadKeyError(f"malformed parameters in {segment_text}")
+        arguments[parameter[1].lower()] = parse_odata_string(parameter[2])
+        position = parameter.end()
+    by_id = found[1].lower() == "getbyuseridandrole"
+    expected = {"userid", "role"} if by_id else {"role"}
+    if set(arguments) != expected:
+        raise BadKeyError(f"{found[1]} takes {', '.join(sorted(expected))}")
+    resource = Resource.EVENTS_BY_USER_ID_AND_ROLE if by_id else Resource.EVENTS_BY_USER_ROLE
+    return Route(resource, collection, "", role=arguments["role"], user_id=arguments.get("userid"))
+
+
+_UNDER_EVENT = {
+    (): Resource.EVENT,
+    ("cancel",): Resource.CANCEL_EVENT,
+    ("sessions",): Resource.EVENT_SESSIONS,
+    ("registrations",): Resource.REGISTRATIONS,
+}
+"""What an event's path ends in (lower-cased) -> the resource it names."""
+
+
 def match(segments: list[str]) -> Route:
     """The route for version-relative path segments; raises UnknownSegmentError or BadKeyError."""
     for index, expected in enumerate(_PREFIX):
@@ -113,19 +151,18 @@ def match(segments: list[str]) -> Route:
     if not rest or rest[0].lower() not in ("webinars", "townhalls") or len(rest) < 2:
         raise UnknownSegmentError(rest[0] if rest else segments[-1])
     collection: Collection = "webinars" if rest[0].lower() == "webinars" else "townhalls"
+    function = _function_route(collection, rest[1])
+    if function is not None:
+        if len(rest) > 2:
+            raise UnknownSegmentError(rest[2])
+        return function
     event = Route(Resource.EVENT, collection, rest[1])
     tail = rest[2:]
     lowered = [part.lower() for part in tail]
-    if not tail:
-        return event
-    if lowered == ["cancel"]:
-        return replace(event, resource=Resource.CANCEL_EVENT)
-    if lowered == ["sessions"]:
-        return replace(event, resource=Resource.EVENT_SESSIONS)
+    if tuple(lowered) in _UNDER_EVENT:
+        return replace(event, resource=_UNDER_EVENT[tuple(lowered)])
     if len(tail) == 2 and lowered[0] == "sessions":
         return replace(event, resource=Resource.SESSION, session_id=tail[1])
-    if lowered == ["registrations"]:
-        return replace(event, resource=Resource.REGISTRATIONS)
     if lowered[0] in ("cancel", "sessions"):
         raise UnknownSegmentError(tail[1 if lowered[0] == "cancel" else 2])
     keyed = _registration_key(tail)

@@ -81,7 +81,13 @@ class EventState:
             "startDateTime": graph_time(self.spec.start, shapes),
             "endDateTime": graph_time(self.spec.end_time, shapes),
             "createdBy": {"user": {"userPrincipalName": self.spec.organizer}},
+            "coOrganizers": [{"id": upn, "displayName": upn} for upn in self.spec.co_organizers],
         }
+
+    def has_role(self, upn: str, role: str) -> bool:
+        """Whether `upn` is this event's `organizer` or one of its `coOrganizer`s."""
+        people = [self.spec.organizer or ""] if role == "organizer" else self.spec.co_organizers
+        return upn.lower() in (person.lower() for person in people)
 
 
 def session_to_graph(session: Session, shapes: Shapes = "schema") -> JsonObject:
@@ -100,6 +106,7 @@ class Tenant:
     """All events, keyed by (collection, id)."""
 
     def __init__(self, world: World) -> None:
+        self.world = world
         self.events: dict[tuple[Collection, str], EventState] = {}
         sources: tuple[tuple[Collection, tuple[Event, ...]], ...] = (
             ("webinars", world.webinars),

@@ -131,11 +131,19 @@ class Event(_Model):
         return self
 
 
+class User(_Model):
+    """A person's object id, so `getByUserIdAndRole(userId=...)` can name them by id."""
+
+    id: str = Field(min_length=1)
+    upn: str = Field(min_length=3)
+
+
 class World(_Model):
     """The whole emulated tenant, as loaded from a world file."""
 
     tenant_id: str = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     tokens: tuple[TokenSpec, ...] = ()
+    users: tuple[User, ...] = ()
     webinars: tuple[Event, ...] = ()
     townhalls: tuple[Event, ...] = ()
 
@@ -143,7 +151,12 @@ class World(_Model):
     def _unique(self) -> World:
         _no_duplicates("event ids", [e.id for e in (*self.webinars, *self.townhalls)])
         _no_duplicates("token values", [t.value for t in self.tokens if t.value is not None])
+        _no_duplicates("user ids", [u.id for u in self.users])
         return self
+
+    def upn_of(self, user_id: str) -> str:
+        """The upn of the user with object id `user_id`; an unknown id is taken as a upn."""
+        return next((u.upn for u in self.users if u.id.lower() == user_id.lower()), user_id)
 
     @classmethod
     def load(cls, path: str | Path) -> World:
