@@ -13,7 +13,7 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -127,25 +127,30 @@ async def drive(
     until: float,
     concurrency: int = 4,
     latency: float = 0.05,
+    counted_at: Sequence[float] = (0.5,),
     start: float = 0.0,
     on_time: Callable[[float], None] = lambda now: None,
 ) -> Tally:
     """Send through `pacer` against `budget` from `start` until virtual time `until`.
 
-    Each request is counted by the server halfway through its round trip; a refused one is
-    retried (after its `Retry-After`, or 1 s) as the runner would, so nothing is lost.
+    The server counts each request the next of `counted_at` (cycled) of the way through its
+    round trip: 0.5 is halfway, 1 a slow way in and an instant answer, 0 the reverse, as
+    on a loaded machine. A refused request is retried (after its `Retry-After`, or 1 s) as
+    the runner would, so nothing is lost.
     """
     tally = Tally()
+    shares = itertools.cycle(counted_at)
     await clock.sleep(start)
 
     async def worker() -> None:
         retry = False
         while clock.now() < until or retry:
             async with pacer.slot() as slot:
-                await clock.sleep(latency / 2)
+                way_in = latency * next(shares)
+                await clock.sleep(way_in)
                 on_time(clock.now())
                 admitted, retry_after = budget.admit(clock.now())
-                await clock.sleep(latency / 2)
+                await clock.sleep(latency - way_in)
                 tally.answers.append((clock.now(), admitted))
                 if admitted:
                     slot.admitted()

@@ -11,22 +11,24 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   and settles at `BACK_OFF` times that, just below it. At most one decrease per window: the
   429s of one episode are one signal.
 - **Probe.** A window after a change, and every `PROBE_EVERY` windows once the level is
-  steady, the pacer allows up to twice the level, but above the level only one request is in
-  flight at a time: a wrong guess costs one 429 (and no pause), not one per request in
-  flight. A refused probe sets the level to `PROBE_BACK_OFF` times what the window admitted,
-  so a run holding the whole window gives a little back and a newcomer's probes get through.
-  A probe that got everything through is followed by another a window later, so a budget that
-  doubles is in use again within a couple of windows.
+  steady, the pacer allows the level plus `PROBE_STEP` of the ceiling, and above the level
+  only one request is in flight at a time: a wrong guess costs one 429 (and no pause), not
+  one per request in flight. The step is the same for every run whatever its share (the
+  additive increase). A refused probe sets the level to `PROBE_BACK_OFF` times what the
+  window admitted (the multiplicative decrease, in proportion to the run's own share). Each
+  probe in a row that got everything through reaches `PROBE_GROWTH` times further, so a
+  budget that frees up is in use again within a few windows (3 to 4 in `make bench`).
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
 shrinks faster and the shares converge.
 
-The window log stamps each request at its answer less half the least round trip seen: Graph
-counted the request somewhere between send and answer, and at least the way back (about half
-a round trip) comes after that count, so a slot is reused a window after the latest moment the
-server can have counted it. Stamping the full answer time wastes that half round trip in every
-window; stamping the send time would let jitter push a request into the server's window early.
+The window log stamps each request at its answer. The server counted it somewhere between send
+and answer, and only the answer is sure to be no earlier than that count: a slot is reused a
+window after it, so the server's window has always let the request go first. Anything
+earlier undercounts whenever the way in is slow and the answer quick (a loaded client or
+server): stamping at the answer less half the least round trip was refused about one run in
+three at the known limit. The price is one round trip per window, under 1 % at Graph's 30 s.
 
 `Retry-After` on a 429 pauses the whole class, clamped to half a window of the ceiling: Graph
 counts requests sent while throttled, and under a fixed window nothing is admitted before it
@@ -60,8 +62,13 @@ log = structlog.get_logger("graph_batch.pacing")
 
 BACK_OFF = 0.9
 """After a 429, the allowance is this share of the admitted level (just below it)."""
-PROBE_EVERY = 3
+PROBE_EVERY = 2
 """Windows at the admitted level between two probes above it."""
+PROBE_STEP = 0.1
+"""A first probe reaches this share of the ceiling above the level; the same for every run,
+so runs sharing a budget grow alike while each backs off in proportion to its share."""
+PROBE_GROWTH = 4
+"""Each probe in a row that got through reaches this many times further than the last."""
 PROBE_BACK_OFF = 0.95
 """After a refused probe, the level is this share of what the window admitted: a run that
 has the whole window gives a little back, so a newcomer's probes can get through."""
@@ -133,7 +140,6 @@ class Pacer:
         """Requests per window known to be admitted (the ceiling until a 429 says otherwise)."""
         self._stamps: deque[float] = deque()
         self._admitted: deque[float] = deque()
-        self._least_rtt = math.inf
         self._in_flight = 0
         self._paused_until = 0.0
         self._ramp: int | None = None
@@ -143,6 +149,8 @@ class Pacer:
         """When the level is next measured and a probe may start."""
         self._held = False
         """The allowance held a request back since the last step: worth probing."""
+        self._probes_through = 0
+        """Probes in a row that got through (each next one reaches further)."""
         self._slot_freed = asyncio.Event()
         # A lock keeps waiters in FIFO order, so no request starves behind later ones.
         self._lock = asyncio.Lock()
@@ -209,9 +217,7 @@ class Pacer:
             yield Slot(self, sent, probe=probe)
         finally:
             self._in_flight -= 1
-            finished = self._clock.now()
-            self._least_rtt = min(self._least_rtt, finished - sent)
-            self._stamps.append(finished - self._least_rtt / 2)
+            self._stamps.append(self._clock.now())
             self._slot_freed.set()
 
     def throttled(
@@ -226,6 +232,7 @@ class Pacer:
         now = self._clock.now()
         self._trim(now)
         admitted = min(float(len(self._admitted)), self._allowance)
+        self._probes_through = 0
         if probe:
             self._level = max(1.0, admitted * PROBE_BACK_OFF)
             self._next_step = now + PROBE_EVERY * self._window
@@ -259,8 +266,10 @@ class Pacer:
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
         if held:  # Else the allowance was not what limited the class: nothing to learn.
+            step = max(1.0, PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through)
+            self._probes_through += 1
             self._change(
-                max(self._level * 2, self._level + 1),
+                self._level + step,
                 f"probing above the admitted level ({self._level:g} per window)",
             )
 
