@@ -10,11 +10,13 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
 - **Decrease.** On a 429 the pacer counts its answers the server admitted in the last window
   and settles at `BACK_OFF` times that, just below it. At most one decrease per window: the
   429s of one episode are one signal.
-- **No sample, no lesson.** A window in which the class got fewer answers than half the
-  floor (below; or half its level, when lower) is no measurement of the budget: a run's very first request can be refused because another app
-  or run holds the budget at that moment, or the server's window is about to roll. Learning
-  "0 admitted" from it would drop the class to 1 request per window (a 4-page listing took
-  91 s). Such a 429 only pauses per `Retry-After` and halves the level (`UNMEASURED_BACK_OFF`).
+- **No sample, no lesson.** A window that admitted nothing, or in which the class got
+  fewer answers than half the floor (or half its level, when lower), is no measurement of
+  the budget: a run's very first request can be refused because another app or run holds
+  the budget at that moment, or the server's window is about to roll. Learning "0
+  admitted" from it dropped the class to 1 request per window (a 4-page listing took
+  91 s). Such a 429 only pauses per `Retry-After` and halves the level
+  (`UNMEASURED_BACK_OFF`).
 - **Floor.** Halving never takes the level below `FLOOR_SHARE` of the ceiling, so a burst
   of 429s at a window some other consumer fills costs a few refused requests, never a crawl;
   probing brings the level back up within a few windows. Only a measured window (enough
@@ -241,10 +243,12 @@ class Pacer:
     ) -> None:
         """A 429: settle below what was admitted, pause the class, restart at one in flight.
 
-        Fewer answers in the window than half the floor (or level) measure nothing: the level is halved instead, never
-        below the floor (`FLOOR_SHARE` of the ceiling). A refused `probe` only means the window is full: what it admitted is the level, no
-        pause. `sent` is when the refused request went out (None: now); one sent before the
-        last decrease only pauses the class.
+        Nothing admitted, or fewer answers in the window than half the floor (or level),
+        measure nothing: the level is halved instead, never below the floor (`FLOOR_SHARE`
+        of the ceiling). A refused `probe` only means the window is full: what it admitted
+        is the level, no pause.
+        `sent` is when the refused request went out (None: now); one sent before the last
+        decrease only pauses the class.
         """
         now = self._clock.now()
         self._trim(now)
@@ -262,7 +266,7 @@ class Pacer:
         if (sent if sent is not None else now) < self._decreased_at:
             return
         answered = len(self._stamps)
-        if answered >= min(self._floor, self._level) / 2:
+        if admitted and answered >= min(self._floor, self._level) / 2:
             self._level = max(1.0, admitted * BACK_OFF)
             why = f"throttled (429) with {admitted:g} admitted in the last window"
         else:  # Too few answers to tell the budget: back off, but learn no level.
