@@ -8,6 +8,7 @@ stderr plus the documented exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import sys
@@ -78,7 +79,11 @@ def error_text(message: str, stream: TextIO) -> str:
     text = f"graph-batch: {message}"
     if not stream.isatty():
         return text
-    width = max(40, shutil.get_terminal_size().columns - 1)
+    try:  # the width of the terminal `stream` is on (shutil's measures stdout, maybe a pipe)
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        columns = shutil.get_terminal_size().columns
+    width = max(40, columns - 1)
     # Never inside a URL, path or flag: only at spaces.
     return textwrap.fill(
         text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
