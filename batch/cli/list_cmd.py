@@ -282,7 +282,11 @@ def handle(args: argparse.Namespace) -> int:
 def _report(
     tally: Tally, manifest: ManifestSink | None, args: argparse.Namespace, *, finished: bool
 ) -> None:
+    from batch.cli.stdout_guard import reader_gone
+
     stopped = "" if finished else " before it stopped"
+    if finished and manifest is None and reader_gone():
+        stopped = " before the output was closed (listing stopped)"
     print(f"graph-batch: {tally.line()}{stopped}", file=sys.stderr)
     if tally.undated:
         print(
