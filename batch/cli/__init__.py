@@ -31,6 +31,7 @@ from batch.cli import (
     validate_cmd,
     whoami_cmd,
 )
+from batch.cli.stdout_guard import guarded_stdout
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 from batch.safe_text import for_terminal
@@ -97,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _complete(parser)
     args = parser.parse_args(argv)
     try:
-        code: int = args.func(args)
+        # A reader closing stdout early (`| head`) only stops the printing: see stdout_guard.
+        with guarded_stdout():
+            code: int = args.func(args)
     except GraphBatchError as exc:
         print(error_text(for_terminal(exc.message), sys.stderr), file=sys.stderr)
         return int(exc.exit_code)
