@@ -35,8 +35,21 @@ SESSION_ANSWERS: dict[str, tuple[int, str, Any]] = {
     "another": (200, JSON, {**SESSION, "id": "someone-else"}),
     "refused-in-body": (200, JSON, ERROR_BODY),
     **{name: (200, JSON, body) for name, body in ODD_ERROR_BODIES.items()},
+    "zoned": (
+        200,
+        JSON,
+        {
+            **SESSION,
+            "id": "zoned",
+            "startDateTime": {
+                "dateTime": "2026-12-01T07:00:00",
+                "timeZone": "Pacific Standard Time",
+            },
+            "endDateTime": "2026-12-01T17:00:00+01:00",
+        },
+    ),
 }
-"""`session id -> (status, content type, body)`: 2xx answers to get-session that are no session."""
+"""`session id -> (status, content type, body)`: odd 2xx answers to get-session."""
 HUGE_CHUNK = b" " * (1024 * 1024)
 
 
@@ -272,3 +285,18 @@ async def test_a_write_answered_2xx_with_an_unreadable_body_keeps_the_answer_on_
     )
     assert finished["error_message"] == "HTTP 200 with an unreadable body"
     assert answers.status["garbled"] == "published"
+
+
+async def test_a_session_in_another_zone_is_recorded_in_utc(
+    served: tuple[Answers, str], tmp_path: Path
+) -> None:
+    """Times in `Pacific Standard Time` or with an offset are written to the audit log as UTC
+    with `Z`, not as the naive local `dateTime`."""
+    _, url = served
+    result = await run([_row("get-session", "plain", session_id="zoned")], tmp_path, url, "t")
+    assert result.code == ExitCode.OK
+    (finished,) = result.events("op.finished")
+    assert (finished["startDateTime"], finished["endDateTime"]) == (
+        "2026-12-01T15:00:00Z",
+        "2026-12-01T16:00:00Z",
+    )
