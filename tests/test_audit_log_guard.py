@@ -19,7 +19,7 @@ import structlog
 from batch.audit.reader import MAX_RECORD_BYTES
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
-from tests.file_helpers import FAST, call, threaded_sandbox, write_job
+from tests.file_helpers import FAST, call, mode_of, posix_modes, threaded_sandbox, write_job
 from tests.process_helpers import REPO
 
 GIB = 1 << 30
@@ -137,3 +137,54 @@ def test_an_over_long_line_is_a_corrupt_line_never_read_whole(
     assert "(line 4;" in err
     assert peak < PEAK_LIMIT_KB
     assert sandbox.stats().by_method.get("POST", 0) == posts
+
+
+NOT_LOGS = {
+    "notes": b"notes\n",
+    "csv": b"op,event_id\ncancel,ev1\n",
+    "json-no-event": b'{"a": 1}\n',
+    "json-list": b"[1, 2]\n",
+    "one-line-no-newline": b"my notes",
+    "blank-first-line": b'\n{"event":"run.started"}\n',
+    "binary": b"\x89PNG\r\n\x1a\n\x00\x00",
+}
+
+
+@posix_modes
+@pytest.mark.parametrize("resume", [False, True], ids=["run", "resume"])
+@pytest.mark.parametrize("content", NOT_LOGS.values(), ids=list(NOT_LOGS))
+def test_an_existing_file_that_is_not_an_audit_log_is_refused(
+    content: bytes,
+    resume: bool,
+    work: Path,
+    sandbox: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--audit-log of notes, a CSV, JSON or binary: exit 2, nothing sent, file and mode kept."""
+    job = write_job(work / "job.yaml")
+    notes = work / "notes.txt"
+    notes.write_bytes(content)
+    notes.chmod(0o644)
+    requests = sandbox.stats().requests_total
+    extra = ["--resume"] if resume else []
+    args = ["run", str(job), "--yes", "--quiet", *FAST, "--audit-log", str(notes), *extra]
+    result = call(args, capsys)
+    assert result.code == ExitCode.INVALID, result.err
+    assert "is not a graph-batch audit log" in result.err
+    assert result.err.count("\n") == 1
+    assert notes.read_bytes() == content
+    assert mode_of(notes) == 0o644
+    assert sandbox.stats().requests_total == requests
+
+
+@pytest.mark.parametrize("existing", [None, b"", b'{"event":"run.started"}\n'], ids=str)
+def test_a_new_empty_or_real_audit_log_is_accepted(
+    existing: bytes | None, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing, empty or genuine audit log still runs (and resumes) as before."""
+    job = write_job(work / "job.yaml")
+    log = work / "a.jsonl"
+    if existing is not None:
+        log.write_bytes(existing)
+    args = ["run", str(job), "--yes", "--quiet", *FAST, "--audit-log", str(log), "--resume"]
+    assert call(args, capsys).code == ExitCode.OK

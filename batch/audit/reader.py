@@ -12,6 +12,8 @@ fields), and events this version does not know are passed over.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +82,35 @@ def _not_an_audit_log(path: Path, why: str) -> UsageError:
         f"{path} is not a graph-batch audit log ({why}): refused, and left as it is; name a "
         "new file or an existing audit log"
     )
+
+
+def check_is_audit_log(path: Path) -> None:
+    """UsageError (exit 2) when `path` exists, is not empty and its line 1 is no audit record.
+
+    Run before an audit log is opened for appending or resumed from, so a notes file, a CSV or
+    a binary file is never appended to, nor its mode changed. A missing or empty file passes.
+    """
+    try:
+        with path.open("rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return  # /dev/stdout, a pipe: nothing to look back at.
+            first, whole = next(_bounded_lines(stream), (b"", True))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"cannot read audit log {path}: {exc.strerror}") from exc
+    if not first:
+        return
+    if b"\0" in first:
+        raise _not_an_audit_log(path, "line 1 holds NUL bytes: a binary file")
+    if not whole:
+        raise _not_an_audit_log(path, f"line 1 is longer than {MAX_RECORD_BYTES:,} bytes")
+    try:
+        data = json.loads(first.decode("utf-8"))
+    except ValueError:
+        raise _not_an_audit_log(path, "line 1 is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        raise _not_an_audit_log(path, "line 1 has no `event` field")
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from batch.audit.reader import AuditLogScan
+from batch.audit.reader import AuditLogScan, check_is_audit_log
 from batch.audit.records import OpAttempt, OpFinished, OpSending, Outcome, RunStarted
 from batch.operations import operation_key
 
@@ -60,9 +60,13 @@ def is_done_record(record: OpFinished) -> bool:
 
 
 def load_finished_keys(path: Path) -> ResumeIndex:
-    """Scan the audit log at `path`; a missing log means nothing is done yet (a first run)."""
+    """Scan the audit log at `path`; a missing log means nothing is done yet (a first run).
+
+    UsageError (exit 2) when `path` is not an audit log (`check_is_audit_log`).
+    """
     if not path.exists():
         return ResumeIndex(keys=frozenset(), runs_seen=0)
+    check_is_audit_log(path)
     scan = AuditLogScan(path)
     keys: set[str] = set()
     unsettled: set[str] = set()
