@@ -12,7 +12,6 @@ fields), and events this version does not know are passed over.
 from __future__ import annotations
 
 import json
-import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -91,9 +90,9 @@ def check_is_audit_log(path: Path) -> None:
     a binary file is never appended to, nor its mode changed. A missing or empty file passes.
     """
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return  # /dev/stdout, a pipe (never opened here: that would wait for a writer).
         with path.open("rb") as stream:
-            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-                return  # /dev/stdout, a pipe: nothing to look back at.
             first, whole = next(_bounded_lines(stream), (b"", True))
     except FileNotFoundError:
         return
