@@ -71,7 +71,7 @@ def test_run_writes_every_file_0600(work: Path, capsys: pytest.CaptureFixture[st
         *Path().glob("graph-batch-audit-*.jsonl"),
         *(work / "state" / "locks").iterdir(),
     ]
-    assert len(written) == 7  # the default lock and its holder file in state/locks/
+    assert len(written) == 9  # state/locks/: the audit log's and the manifest's, each + holder
     assert mode_of(work / "state" / "locks") == 0o700
     assert {str(path): mode_of(path) for path in written} == dict.fromkeys(map(str, written), 0o600)
 

@@ -274,3 +274,57 @@ def test_no_home_for_the_default_lock_is_one_line(work: Path, sandbox: Sandbox) 
     assert done.stderr.count("\n") == 1
     assert "GRAPH_BATCH_STATE_DIR" in done.stderr
     assert sandbox.stats().requests_total == requests
+
+
+def _manifest_lock(job: Path, sandbox: Sandbox, shard: str | None = None) -> Path:
+    """Where the lock on `job` against the sandbox (and `shard`) lives."""
+    identity = identity_of(job)
+    assert identity is not None
+    tenant = (decode_claims(sandbox.token) or {}).get("tid")
+    state = job.parent.parent / "state"
+    return lock_path(state, manifest_key(identity, sandbox.base_url, tenant, shard))
+
+
+@pytest.mark.parametrize("lock_file", [None, "my.lock", "b.lock"])
+def test_lock_file_never_replaces_the_audit_logs_lock(
+    lock_file: str | None, work: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A held audit log stops a run whatever --lock-file it names: exit 4, nothing sent."""
+    job = write_job(work / "job.yaml")
+    log = work / "lk.jsonl"
+    log.write_text('{"event":"run.started"}\n')
+    identity = identity_of(log)
+    assert identity is not None
+    requests = sandbox.stats().requests_total
+    extra = ("--lock-file", lock_file) if lock_file else ()
+    with JobLock(lock_path(work.parent / "state", audit_log_key(identity)), command="run A"):
+        result = call(_run(str(job), "--audit-log", "lk.jsonl", *extra), capsys)
+    assert result.code == ExitCode.LOCKED, result.err
+    assert log.read_text() == '{"event":"run.started"}\n'
+    assert sandbox.stats().requests_total == requests
+
+
+@pytest.mark.parametrize(
+    "extra", [("--audit-log", "job.jsonl"), ("--lock-file", "my.lock"), ()], ids=str
+)
+def test_every_run_holds_the_manifest_and_target_lock(
+    extra: tuple[str, ...], work: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run with or without --audit-log/--lock-file conflicts with any run of that job: exit 4."""
+    job = write_job(work / "job.yaml")
+    requests = sandbox.stats().requests_total
+    with JobLock(_manifest_lock(job, sandbox), command="a run with no audit log"):
+        result = call(_run(str(job), *extra), capsys)
+    assert result.code == ExitCode.LOCKED, result.err
+    assert not Path("job.jsonl").exists() or not Path("job.jsonl").stat().st_size
+    assert sandbox.stats().requests_total == requests
+
+
+def test_shards_of_one_manifest_hold_their_own_locks(
+    work: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Shard 1/2 held: shard 2/2 still runs (parallel shards), another shard 1/2 exits 4."""
+    job = write_job(work / "job.yaml")
+    with JobLock(_manifest_lock(job, sandbox, "1/2")):
+        assert call(_run(str(job), "--shard", "2/2"), capsys).code == ExitCode.OK
+        assert call(_run(str(job), "--shard", "1/2"), capsys).code == ExitCode.LOCKED

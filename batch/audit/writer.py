@@ -4,8 +4,9 @@ A dedicated structlog logger (never the global configuration, which the host pro
 renders each record, masking anything token-shaped on the way (a last line of defence: records
 are built without secrets in the first place). The file is opened append-only through
 `batch.files.private`, so a second run on the same path adds to it, it is created 0600, an
-existing one readable by others is tightened to 0600 (`tightened_from` says so), and a symlinked
-audit log is refused rather than followed to whatever it points at.
+existing one readable by others is tightened to 0600 (`tightened_from` says so), a symlinked
+audit log is refused rather than followed to whatever it points at, and an existing file that
+is not an audit log (a notes file, a binary) is refused before anything of it changes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Self, TextIO, cast
 
 import structlog
 
+from batch.audit.reader import check_is_audit_log
 from batch.audit.records import AuditRecord
 from batch.auth.redact import MASK, is_secret_key
 from batch.errors import GraphBatchError, UsageError
@@ -118,6 +120,8 @@ class AuditWriter:
         return fd_identity(self._file.fileno())
 
     def __enter__(self) -> Self:
+        if not self.path.is_symlink():  # A symlink is refused below, without reading it.
+            check_is_audit_log(self.path)  # Before `open_private` tightens its mode.
         try:
             opened = open_private(self.path, append=True)
         except SymlinkRefusedError as exc:

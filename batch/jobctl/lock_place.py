@@ -1,10 +1,10 @@
 """Where a job's lock lives: named after what the job is, never after how a path was typed.
 
-A run's lock is keyed on the identity of its audit log (device and inode, so `./a.jsonl`,
-`sub/../a.jsonl` and a hard link share one lock), or, when no audit log is named (each run
-then gets a fresh one), on the manifest's identity plus the target: the Graph base URL and
-tenant. The lock file is `<state dir>/locks/<hash of the key>.lock` (the state directory of
-`graph-batch login`, so it is per user account), unless `--lock-file PATH` names one.
+Every run holds the lock keyed on its manifest's identity plus the target (the Graph base URL
+and tenant, and the shard), and, when an audit log is named, also the one keyed on the audit
+log's identity (device and inode, so `./a.jsonl`, `sub/../a.jsonl` and a hard link share one
+lock). The lock files are `<state dir>/locks/<hash of the key>.lock` (the state directory of
+`graph-batch login`, so per user account); `--lock-file PATH` adds a lock, never replaces these.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ def audit_log_key(log: FileIdentity) -> str:
     return f"audit-log {log.key()}"
 
 
-def manifest_key(manifest: FileIdentity, base_url: str, tenant: str | None) -> str:
-    """The lock key of a job with no audit log named: this manifest against this target."""
-    return f"manifest {manifest.key()} {base_url} tenant={tenant or '?'}"
+def manifest_key(
+    manifest: FileIdentity, base_url: str, tenant: str | None, shard: str | None = None
+) -> str:
+    """The lock key of this manifest against this target (and shard, `K/N`, if any)."""
+    key = f"manifest {manifest.key()} {base_url} tenant={tenant or '?'}"
+    return f"{key} shard={shard}" if shard else key
 
 
 def lock_path(state_dir: Path, key: str) -> Path:

@@ -8,8 +8,10 @@ matched by operation key, recomputed from each record's `op` and `target` exactl
 
 A row whose write went out and came back with no answer, or one that may hide an applied
 change (500, 502, 504), is `unsettled`: the write-ahead `op.sending` record says the request
-left even when the process died before anything else was written. Such a row is read back
-before anything is sent again, so an unanswered cancel is never sent twice.
+left even when the process died before anything else was written. So is any row with a write
+sent (`op.sending` or `op.attempt`) and no `op.finished` after it, whatever the answer was: a
+2xx recorded just before a kill -9 or a full audit log means the change is in. Such a row is
+read back before anything is sent again, so a write is never sent twice.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from batch.audit.reader import AuditLogScan
+from batch.audit.reader import AuditLogScan, check_is_audit_log
 from batch.audit.records import OpAttempt, OpFinished, OpSending, Outcome, RunStarted
 from batch.operations import operation_key
 
@@ -58,14 +60,20 @@ def is_done_record(record: OpFinished) -> bool:
 
 
 def load_finished_keys(path: Path) -> ResumeIndex:
-    """Scan the audit log at `path`; a missing log means nothing is done yet (a first run)."""
+    """Scan the audit log at `path`; a missing log means nothing is done yet (a first run).
+
+    UsageError (exit 2) when `path` is not an audit log (`check_is_audit_log`).
+    """
     if not path.exists():
         return ResumeIndex(keys=frozenset(), runs_seen=0)
+    check_is_audit_log(path)
     scan = AuditLogScan(path)
     keys: set[str] = set()
     unsettled: set[str] = set()
     sent: dict[tuple[str, int], str] = {}
     """Writes sent and not answered yet: (client request id, attempt) -> operation key."""
+    open_writes: set[str] = set()
+    """Keys of rows with a write sent and no `op.finished` since: the run died in between."""
     runs_seen = 0
     last_run_id: str | None = None
     for _, record in scan:
@@ -76,13 +84,17 @@ def load_finished_keys(path: Path) -> ResumeIndex:
             if record.purpose == "operation" and record.method != "GET":
                 key = operation_key(record.op, record.target)
                 sent[(record.client_request_id, record.attempt)] = key
+                open_writes.add(key)
         elif isinstance(record, OpAttempt):
             key_of = sent.pop((record.client_request_id, record.attempt), None)
             if key_of is not None and record.status in _MAY_HIDE_A_CHANGE:
                 unsettled.add(key_of)
-        elif isinstance(record, OpFinished) and is_done_record(record):
-            keys.add(operation_key(record.op, record.target))
-    unsettled.update(sent.values())
+        elif isinstance(record, OpFinished):
+            key = operation_key(record.op, record.target)
+            open_writes.discard(key)
+            if is_done_record(record):
+                keys.add(key)
+    unsettled.update(sent.values(), open_writes)
     return ResumeIndex(
         keys=frozenset(keys),
         runs_seen=runs_seen,

@@ -47,8 +47,8 @@ class Job:
 
     manifest: str
     manifest_path: str
-    state_dir: Path | None
-    """Where the job's lock lives; None when `--lock-file` names it (see `lock_place`)."""
+    state_dir: Path
+    """Where the job's locks live (see `lock_place`); `--lock-file` only adds one."""
     validation: Validation
     settings: RunSettings
     selection: Selection

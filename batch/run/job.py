@@ -117,7 +117,7 @@ async def run_job_async(
     job = Job(
         manifest=manifest,
         manifest_path=str(Path(manifest).resolve()),  # noqa: ASYNC240 - nothing else runs yet.
-        state_dir=None if settings.lock_file else state_dir_from(environ),
+        state_dir=state_dir_from(environ),
         validation=validation,
         settings=settings,
         selection=selection,

@@ -57,7 +57,7 @@ class RunFiles:
     """The open files of a run; closed by the ExitStack they were opened on."""
 
     audit: AuditWriter
-    lock: JobLock
+    locks: tuple[JobLock, ...]
     failures: FailuresCsvWriter | None
 
 
@@ -68,24 +68,32 @@ def _tenant(token: AccessToken | None) -> str | None:
     return str(tenant) if tenant else None
 
 
-def _lock_for(
+def _locks_for(
     settings: RunSettings,
-    state_dir: Path | None,
+    state_dir: Path,
     manifest: str,
     token: AccessToken | None,
     log: AuditWriter | None,
-) -> JobLock:
-    if settings.lock_file is not None:
-        return JobLock(settings.lock_file, job="this job")
-    if state_dir is None:
-        raise RuntimeError("a Job has a state dir unless --lock-file names the lock")
-    if log is not None:
-        return JobLock(
-            lock_path(state_dir, audit_log_key(log.identity)), job=f"the audit log {log.path}"
-        )
+) -> list[JobLock]:
+    """Every lock this run must hold, so no two runs ever share a job.
+
+    Always the manifest+target lock (per shard, so `--shard` runs go side by side), and the
+    audit log's lock when one is named: neither can be replaced, so two runs never share an
+    audit log nor send one manifest's rows twice to one target. `--lock-file` only adds a lock.
+    """
     manifest_id = identity_of(Path(manifest))
-    key = manifest_key(manifest_id, settings.base_url, _tenant(token)) if manifest_id else manifest
-    return JobLock(lock_path(state_dir, key), job=f"{manifest} against {settings.base_url}")
+    key = (
+        manifest_key(manifest_id, settings.base_url, _tenant(token), settings.shard)
+        if manifest_id
+        else manifest
+    )
+    locks = [JobLock(lock_path(state_dir, key), job=f"{manifest} against {settings.base_url}")]
+    if log is not None:
+        log_lock = lock_path(state_dir, audit_log_key(log.identity))
+        locks.insert(0, JobLock(log_lock, job=f"the audit log {log.path}"))
+    if settings.lock_file is not None:
+        locks.append(JobLock(settings.lock_file, job="this job"))
+    return locks
 
 
 def open_run_files(
@@ -93,7 +101,7 @@ def open_run_files(
     *,
     settings: RunSettings,
     validation: Validation,
-    state_dir: Path | None,
+    state_dir: Path,
     token: AccessToken | None,
     audit_path: Path,
     started: RunStarted,
@@ -101,22 +109,24 @@ def open_run_files(
 ) -> RunFiles:
     """Open the audit log, take the lock, open the failures CSV and write `run.started`.
 
-    A named audit log is opened first, so the lock is keyed on the file it really is; with
-    none named the lock comes first, keyed on the manifest and target. Raises UsageError (exit
+    A named audit log is opened first, so its lock is keyed on the file it really is; the
+    manifest+target lock and any `--lock-file` are taken with it. Raises UsageError (exit
     2) or LockHeldError (exit 4); either way no request has been sent.
     """
     audit: AuditWriter | None = None
     if settings.audit_log is not None:
         audit = stack.enter_context(AuditWriter(audit_path))
-    lock = stack.enter_context(_lock_for(settings, state_dir, validation.file, token, audit))
-    if lock.stale is not None:
-        print(
-            for_terminal(
-                f"graph-batch: took over the stale lock {lock.path} left by "
-                f"{lock.stale.describe()} (that run died without releasing it)"
-            ),
-            file=err,
-        )
+    locks = _locks_for(settings, state_dir, validation.file, token, audit)
+    for lock in locks:
+        stack.enter_context(lock)
+        if lock.stale is not None:
+            print(
+                for_terminal(
+                    f"graph-batch: took over the stale lock {lock.path} left by "
+                    f"{lock.stale.describe()} (that run died without releasing it)"
+                ),
+                file=err,
+            )
     if audit is None:
         audit = stack.enter_context(AuditWriter(audit_path))
     if audit.tightened_from is not None:
@@ -141,4 +151,4 @@ def open_run_files(
         raise UsageError(
             f"cannot write the audit log {audit_path}: {exc.reason}; {NOTHING_SENT}"
         ) from exc
-    return RunFiles(audit=audit, lock=lock, failures=failures)
+    return RunFiles(audit=audit, locks=tuple(locks), failures=failures)

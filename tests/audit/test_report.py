@@ -168,7 +168,8 @@ def test_truncated_log_is_reported_with_a_warning(
         ('{"event": "x", "run_id": "r"}\n', "holds no graph-batch runs"),
         ('{"a": 1}\n[1, 2]\n"text"\n', "holds no graph-batch runs"),
         (b"\x89PNG\r\n\x1a\n\x00\xff\xfe\x00garbage\n\xc3", "holds no graph-batch runs"),
-        ("\ufeff{}\n".encode("utf-16"), "holds no graph-batch runs"),
+        ("\ufeff{}\n".encode("utf-16"), "is not a graph-batch audit log (line 1 holds NUL"),
+        (b"\0" * 4096, "is not a graph-batch audit log (line 1 holds NUL bytes: a binary"),
     ],
 )
 def test_unusable_file_exits_2(

@@ -165,9 +165,25 @@ UNSETTLED: dict[str, tuple[list[AuditRecord], set[int]]] = {
         [started("r1"), *_sent(1, 500), *_sent(2, 502), *_sent(3, 504)],
         {1, 2, 3},
     ),
-    "refusals and rejections settle it": (
-        [started("r1"), *_sent(1, 503), *_sent(2, 429), *_sent(3, 403), *_sent(4, 400)],
+    "refusals and rejections, once finished, settle it": (
+        [
+            started("r1"),
+            *[r for n, code in ((1, 503), (2, 429), (3, 403), (4, 400)) for r in _sent(n, code)],
+            *[row("r1", n, FAIL) for n in range(1, 5)],
+        ],
         set(),
+    ),
+    "any answer with no op.finished after it (killed, log full)": (
+        [started("r1"), *_sent(1, 200), *_sent(2, 204), *_sent(3, 400), *_sent(4, 429)],
+        {1, 2, 3, 4},
+    ),
+    "a 2xx answer then a finished record settles it": (
+        [started("r1"), *_sent(1, 200), row("r1", 1, OK)],
+        set(),
+    ),
+    "a row re-sent after it finished is open again": (
+        [started("r1"), *_sent(1, 400), row("r1", 1, FAIL), started("r2"), sending("r2", 1)],
+        {1},
     ),
     "reads never unsettle a row": (
         [started("r1"), sending("r1", 1, method="GET", purpose="verify")],
