@@ -34,7 +34,11 @@ RetryAfterStyle = Literal["seconds", "fraction", "date", "missing", "zero"]
 Fault = Literal["reset-after", "reset-before", "html-502", "json-500", "slow"]
 _EMAIL_KEY = re.compile(r"^registrations\(email='(.*)'\)$")
 _MINE = re.compile(r"^getByUserRole\(role='(\w+)'\)$")
-NextLink = Literal["absolute-skiptoken", "absolute-skip", "root-relative"]
+NextLink = Literal[
+    "absolute-skiptoken", "absolute-skip", "root-relative", "loop-self", "loop-first"
+]
+"""The next-page link's shape; `loop-self` links each page to itself, `loop-first` the second
+page back to the first (a server whose paging never ends)."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,13 @@ class StandIn:
             "@odata.context": "https://x/$metadata#items",
             "value": items[skip : skip + size],
         }
-        if skip + size < len(items):
+        here = f"{request.scheme}://{request.host}{request.raw_path}"
+        if self.quirks.next_link == "loop-self":
+            body["@odata.nextLink"] = here
+        elif self.quirks.next_link == "loop-first":
+            first = here.split("?", 1)[0]
+            body["@odata.nextLink"] = f"{first}?$skip={size}" if not skip else first
+        elif skip + size < len(items):
             query = (
                 f"$skip={skip + size}"
                 if self.quirks.next_link == "absolute-skip"

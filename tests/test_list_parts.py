@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from batch.cli import main
 from batch.http.client import GraphClient
 from batch.listing.filters import (
     EVENT_STATUSES,
@@ -153,3 +154,26 @@ def test_table_shows_names_literally_and_ids_whole() -> None:
     sink.close(ok=True)
     assert "[bold]Internal[/bold] kickoff" in stream.getvalue()
     assert long_id in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sessions", "--event-id", ".."], "argument --event-id: must not be '..': "),
+        (["events", "--user-id", ""], "argument --user-id: must not be empty: ''"),
+        (
+            ["registrations", "--event-id", "e", "--session-id", " x"],
+            "argument --session-id: ",
+        ),
+    ],
+)
+def test_bad_id_flags_say_it_plainly(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    """An id flag's usage error is our own words (exit 2), never pydantic's `Value error, `."""
+    with pytest.raises(SystemExit) as exited:
+        main(["list", *argv])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert expected in err
+    assert "Value error" not in err

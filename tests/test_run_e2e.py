@@ -293,6 +293,22 @@ async def test_deadline_skips_the_rest(start_sandbox: StartSandbox, tmp_path: Pa
     ]
 
 
+async def test_rows_the_deadline_cut_mid_retry_say_deadline(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """A row still being retried (503 with Retry-After) when the deadline comes is `failed`
+    with reason `deadline`, not `retries-exhausted`: its retries were not spent, its time was."""
+    sandbox = await start_sandbox(
+        faults={"status_503_retry_after": 1.0, "only_class": "write", "retry_after_seconds": 2}
+    )
+    result = await run(CANCELS, tmp_path, sandbox.base_url, sandbox.token, deadline="1")
+    assert result.code == ExitCode.FAILED
+    failed = [r for r in result.events("op.finished") if r["outcome"] == "failed"]
+    assert failed
+    assert {r["reason"] for r in failed} == {"deadline"}
+    assert all(r["status"] == 503 and r["attempts"] < 10 for r in failed)
+
+
 async def test_manifest_edited_mid_run_stops_cleanly(
     start_sandbox: StartSandbox, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ stderr plus the documented exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import sys
@@ -30,6 +31,7 @@ from batch.cli import (
     validate_cmd,
     whoami_cmd,
 )
+from batch.cli.stdout_guard import guarded_stdout
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
 from batch.safe_text import for_terminal
@@ -78,7 +80,11 @@ def error_text(message: str, stream: TextIO) -> str:
     text = f"graph-batch: {message}"
     if not stream.isatty():
         return text
-    width = max(40, shutil.get_terminal_size().columns - 1)
+    try:  # the width of the terminal `stream` is on (shutil's measures stdout, maybe a pipe)
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        columns = shutil.get_terminal_size().columns
+    width = max(40, columns - 1)
     # Never inside a URL, path or flag: only at spaces.
     return textwrap.fill(
         text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
@@ -92,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _complete(parser)
     args = parser.parse_args(argv)
     try:
-        code: int = args.func(args)
+        # A reader closing stdout early (`| head`) only stops the printing: see stdout_guard.
+        with guarded_stdout():
+            code: int = args.func(args)
     except GraphBatchError as exc:
         print(error_text(for_terminal(exc.message), sys.stderr), file=sys.stderr)
         return int(exc.exit_code)

@@ -20,11 +20,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `demo` subcommand."""
     parser = subparsers.add_parser(
         "demo",
-        help="run a 150-row job against a local sandbox with throttling and faults",
+        help="find targets with list, then run them against a local sandbox with faults",
         description=(
-            "Generate a world and a 150-row job, serve the world from an in-process sandbox "
-            "with throttling and injected faults, run the job with `graph-batch run`, then "
-            "check from the sandbox's own counters that every change was applied exactly "
+            "Serve a generated tenant from an in-process sandbox with throttling and injected "
+            "faults, find the targets with `graph-batch list` (published events you organize "
+            "before a date) and write them as a manifest, run it with `graph-batch run`, then "
+            "check from the sandbox's own records that exactly those events changed, each "
             "once. Touches no tenant; needs no sign-in. Exit 0 when the check passes."
         ),
     )

@@ -54,12 +54,13 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 def _graph_id(text: str) -> str:
     from pydantic import TypeAdapter, ValidationError
 
+    from batch.manifest.convert import plain_reason
     from batch.operations import GraphId
 
     try:
         return TypeAdapter(GraphId).validate_python(text)
     except ValidationError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc.errors()[0]['msg']}") from exc
+        raise argparse.ArgumentTypeError(f"{plain_reason(exc.errors()[0])}: {text!r}") from exc
 
 
 def _statuses(allowed: tuple[str, ...]) -> Callable[[str], Any]:
@@ -239,13 +240,16 @@ async def _list(
     args: argparse.Namespace, request: ListRequest, settings: ListSettings, sink: Sink, tally: Tally
 ) -> None:
     from batch.cli.auth_args import token_source_from_args
+    from batch.cli.stdout_guard import reader_gone
     from batch.listing.progress import LiveProgress
     from batch.listing.service import list_items
 
     tokens = token_source_from_args(args)
+    # Stdout closed early (`| head`): stop paging, unless a manifest still wants every item.
+    stop = reader_gone if args.out is None else (lambda: False)
     try:
         with LiveProgress(sys.stderr, tally) as progress:
-            await list_items(request, settings, tokens, sink, progress)
+            await list_items(request, settings, tokens, sink, progress, stop=stop)
     finally:
         await tokens.close()
 
@@ -278,7 +282,11 @@ def handle(args: argparse.Namespace) -> int:
 def _report(
     tally: Tally, manifest: ManifestSink | None, args: argparse.Namespace, *, finished: bool
 ) -> None:
+    from batch.cli.stdout_guard import reader_gone
+
     stopped = "" if finished else " before it stopped"
+    if finished and manifest is None and reader_gone():
+        stopped = " before the output was closed (listing stopped)"
     print(f"graph-batch: {tally.line()}{stopped}", file=sys.stderr)
     if tally.undated:
         print(

@@ -97,14 +97,19 @@ class _StopWhenABudgetIsSpent(stop_base):
 
 
 class _StopAtDeadline(stop_base):
-    """Stop when the upcoming wait would end past the run's deadline."""
+    """Stop when the upcoming wait would end past the run's deadline (and say so)."""
 
-    def __init__(self, seconds_left: Callable[[], float]) -> None:
+    def __init__(self, seconds_left: Callable[[], float], on_stop: Callable[[], None]) -> None:
         self._seconds_left = seconds_left
+        self._on_stop = on_stop
 
     def __call__(self, state: RetryCallState) -> bool:
-        # tenacity computes the upcoming wait before asking whether to stop.
-        return (state.upcoming_sleep or 0.0) >= self._seconds_left()
+        # tenacity computes the upcoming wait before asking whether to stop; it asks this
+        # stop only when no budget is spent, so stopping here means the deadline ended it.
+        if (state.upcoming_sleep or 0.0) < self._seconds_left():
+            return False
+        self._on_stop()
+        return True
 
 
 def tenacity_kwargs(
@@ -113,8 +118,12 @@ def tenacity_kwargs(
     sleep: Callable[[float], Awaitable[None]],
     seconds_left: Callable[[], float] = lambda: float("inf"),
     on_retry: Callable[[RetryCallState], None] | None = None,
+    on_deadline: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
-    """The `AsyncRetrying` arguments that implement `policy` (the only place that knows how)."""
+    """The `AsyncRetrying` arguments that implement `policy` (the only place that knows how).
+
+    `on_deadline` is called when the run's deadline, not a retry budget, ended the retrying.
+    """
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -128,7 +137,7 @@ def tenacity_kwargs(
             on_retry(state)
 
     return {
-        "stop": _StopWhenABudgetIsSpent(policy) | _StopAtDeadline(seconds_left),
+        "stop": _StopWhenABudgetIsSpent(policy) | _StopAtDeadline(seconds_left, on_deadline),
         "wait": _wait(policy),
         "retry": retry_if_exception_type(Retryable),
         "sleep": sleep,

@@ -3,12 +3,16 @@
 The link is followed as Graph gives it (absolute, or relative to the page it came on), but only
 while it stays on the scheme, host and port of `--base-url`: the reader sends the token with
 every request, so a link anywhere else stops the listing (exit 1) instead of being followed.
-Items are yielded one at a time and each page is dropped once read: memory stays flat.
+Items are yielded one at a time and each page is dropped once read: memory stays flat. A link
+back to a page already read (a server bug) would loop for ever: it stops the listing (exit 1),
+as does reading more than `MAX_PAGES` pages of one collection. Only a 16-byte digest of each
+followed URL is kept, so even a cap's worth of pages costs a few megabytes at most.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import hashlib
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -18,6 +22,10 @@ from batch.listing.targets import Collection
 from batch.planning.reader import Reader, ReadResult
 
 NEXT_LINK = "@odata.nextLink"
+MAX_PAGES = 100_000
+"""Pages read from one collection before the listing stops (exit 1): far beyond any tenant's
+events or an event's registrations at Graph's page sizes, but a bound on a server whose links
+never end (each one new, so the repeat check cannot see it)."""
 
 
 class PageFailedError(GraphBatchError):
@@ -47,12 +55,14 @@ async def collection_items(
     *,
     refused: AuthError,
     on_page: Callable[[], None] = lambda: None,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every item of `collection`, page after page; raises PageFailedError or AuthError."""
     target: str | None = api_root + collection.path
     page = 0
+    followed: set[bytes] = set()
     while target is not None:
         page += 1
+        _check_new(target, page, followed)
         result = await reader.get(target)
         values = _values(result, collection, page, refused)
         on_page()
@@ -62,6 +72,22 @@ async def collection_items(
             yield value
         if link is not None:
             target = next_url(link, current, base_url)
+
+
+def _check_new(target: str, page: int, followed: set[bytes]) -> None:
+    """Remember `target`; PageFailedError if it was read already or the page cap is passed."""
+    digest = hashlib.blake2b(target.encode(), digest_size=16).digest()
+    if digest in followed:
+        raise PageFailedError(
+            f"stopped: page {page - 1}'s next-page link {target} repeats a page already read; "
+            "the server's paging loops, so the listing is incomplete"
+        )
+    if page > MAX_PAGES:
+        raise PageFailedError(
+            f"stopped after {MAX_PAGES} pages of one list (the page cap): the server's "
+            "next-page links never end, so the listing is incomplete"
+        )
+    followed.add(digest)
 
 
 def _values(

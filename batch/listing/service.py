@@ -9,7 +9,8 @@ one after another and pages one after another (each page's link comes with the p
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 
 from pydantic import Field
@@ -54,8 +55,12 @@ async def list_items(
     progress: LiveProgress,
     *,
     clock: Clock | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Read every page, pass matches to `sink`; raises PageFailedError (1) or AuthError (3)."""
+    """Read every page, pass matches to `sink`; raises PageFailedError (1) or AuthError (3).
+
+    `stop()` is asked after each item: True ends the listing there, quietly (nobody reads on).
+    """
     clock = clock or MonotonicClock()
     policy = dataclasses.replace(PLAN_RETRY_POLICY, max_attempts=settings.max_attempts)
     client = GraphClient(
@@ -75,13 +80,18 @@ async def list_items(
                 refused=token_refused_error(tokens),
                 on_page=lambda: _page_read(progress),
             )
-            async for item in items:
-                tally.items += 1
-                if request.keep.by_time and start_of(item) is None:
-                    tally.undated += 1
-                elif request.keep.matches(item):
-                    tally.matched += 1
-                    sink.add(Listed(request.kind, collection.event_type, item, collection.event_id))
+            async with aclosing(items):
+                async for item in items:
+                    tally.items += 1
+                    if request.keep.by_time and start_of(item) is None:
+                        tally.undated += 1
+                    elif request.keep.matches(item):
+                        tally.matched += 1
+                        sink.add(
+                            Listed(request.kind, collection.event_type, item, collection.event_id)
+                        )
+                    if stop():
+                        return
 
 
 def _page_read(progress: LiveProgress) -> None:

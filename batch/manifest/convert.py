@@ -73,14 +73,15 @@ def _translate(error: ErrorDetails, op: str, fields: Mapping[str, str]) -> Field
         given = fields.get(name, "")
         hint = suggest(given, tuple(kind.value for kind in EventType))
         return FieldProblem(name, f"must be {_EVENT_TYPES}, not {shown(given)}{hint}")
-    message = _reason(error)
+    message = plain_reason(error)
     if name is None:
         # Model-level checks (exactly one registration key) name their field in the message.
         name = next((field for field in FIELD_NAMES if field in message), None)
     return FieldProblem(name, message)
 
 
-def _reason(error: ErrorDetails) -> str:
+def plain_reason(error: ErrorDetails) -> str:
+    """Pydantic's message without its `Value error, ` prefix: our validators' own words."""
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     if error["type"] == "value_error" and "error" in ctx:
         return str(ctx["error"])

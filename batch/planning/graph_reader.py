@@ -41,6 +41,8 @@ class GraphReader:
         self._pacer = pacer
         self._clock = clock
         self._policy = policy
+        self.throttled = 0
+        """Answers 429 so far (progress shows them, as `run`'s does)."""
 
     async def get(self, path: str) -> ReadResult:
         """The final answer for `path` (already percent-encoded, relative to the API root)."""
@@ -76,6 +78,8 @@ class GraphReader:
             except TransportError as exc:
                 return exc
             pace(slot, answer, self._policy)
+            if answer.status == 429:
+                self.throttled += 1
             return answer
 
 

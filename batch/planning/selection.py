@@ -76,10 +76,20 @@ def load_plan(path: Path) -> PlanDocument:
         raise UsageError(f"plan file {path} is corrupt: {where}: {first['msg']}") from exc
 
 
-def load_plan_selection(path: str | Path, manifest_sha256: str) -> PlanSelection:
-    """The rows of the plan at `path` a run sends (`will-apply`, `unknown`); refuses a plan of
-    other manifest bytes."""
+def load_plan_selection(
+    path: str | Path, manifest_sha256: str, base_url: str, api_version: str
+) -> PlanSelection:
+    """The rows of the plan at `path` a run sends (`will-apply`, `unknown`); refuses (UsageError)
+    a plan of other manifest bytes, or one made against another Graph root or API version:
+    what it found there says nothing about this target."""
     plan = load_plan(Path(path))
+    planned_at = (plan.base_url.rstrip("/"), plan.api_version)
+    if planned_at != (base_url.rstrip("/"), api_version):
+        raise UsageError(
+            f"plan file {path} was made against {planned_at[0]} ({planned_at[1]}); this run "
+            f"targets {base_url.rstrip('/')} ({api_version}): run `graph-batch plan` against this "
+            "target; nothing was sent"
+        )
     if plan.manifest_sha256 != manifest_sha256:
         raise UsageError(
             f"plan file {path} was made for different manifest contents (sha256 "

@@ -71,6 +71,7 @@ async def make_plan(
                 categories=[c.value for c in Classification],
                 planned={RequestClass.READ: planned},
                 rate=lambda _: pacer.per_second,  # the learned admitted rate
+                throttled=lambda: reader.throttled,
                 as_json=settings.log_format == "json",
                 verb="Planning",
             )

@@ -29,14 +29,14 @@ def confirm(
     """
     if not destructive_count(survey):
         return
-    print(for_terminal(f"About to run {manifest}:"), file=console.out)
-    show(console.out, overview(survey, settings, describe_token(token)))
-    console.out.write("Proceed? [y/N] ")
-    console.out.flush()
+    print(for_terminal(f"About to run {manifest}:"), file=console.prompt)
+    show(console.prompt, overview(survey, settings, describe_token(token)))
+    console.prompt.write("Proceed? [y/N] ")
+    console.prompt.flush()
     try:
         answer = _read_answer(console)
     except KeyboardInterrupt:
-        console.out.write("\n")
+        console.prompt.write("\n")
         raise RunInterruptedError("interrupted at the question; nothing was sent") from None
     if answer.strip().lower() not in {"y", "yes"}:
         raise UsageError("not confirmed; nothing was sent")

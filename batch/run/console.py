@@ -17,8 +17,14 @@ class Console:
 
     @property
     def interactive(self) -> bool:
-        """True when both stdin and stdout are terminals (someone can answer a prompt)."""
-        return self.inp.isatty() and self.out.isatty()
+        """True when stdin is a terminal and stdout or stderr is one (someone can see and answer
+        a prompt): `graph-batch run job.csv | tee run.log` still asks."""
+        return self.inp.isatty() and (self.out.isatty() or self.err.isatty())
+
+    @property
+    def prompt(self) -> TextIO:
+        """Where a question goes: stdout on a terminal, else stderr (stdout is a pipe or file)."""
+        return self.out if self.out.isatty() else self.err
 
     @property
     def live(self) -> bool:

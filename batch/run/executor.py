@@ -39,6 +39,7 @@ from batch.readback import (
     verification_read,
 )
 from batch.run.outcomes import (
+    RETRIES_SPENT,
     VERIFIED_REASONS,
     AttemptResult,
     classify,
@@ -76,6 +77,12 @@ class RowState:
     """Requests of this row that left (answered or not); more than `attempts`: one is out."""
     read_back_first: bool = False
     """An earlier run's write of this row went unanswered: read the target before sending."""
+    cut_by_deadline: bool = False
+    """The run's `--deadline` ended this row's retries before its budgets were spent."""
+
+    def note_deadline(self) -> None:
+        """Called when the deadline, not a retry budget, stopped this row's retries."""
+        self.cut_by_deadline = True
 
     @property
     def unanswered(self) -> bool:
@@ -127,7 +134,9 @@ class Executor:
         op = state.op
         request = _row_request(state)
         if isinstance(op, GetSession):
-            state.last = await self._send_with_retries(request, state.attempts)
+            state.last = await self._send_with_retries(
+                request, state.attempts, on_deadline=state.note_deadline
+            )
             verdict = classify(op.request_class, state.attempts)
             return self.finished(state, labels, verdict.outcome, verdict.reason)
         verified: Verified | None = None
@@ -141,7 +150,9 @@ class Executor:
             # An earlier run's write went unanswered (write-ahead record): it was applied.
             reason = VERIFIED_REASONS[verified] if verified is not None else None
             return self.finished(state, labels, Outcome.ALREADY_DONE, reason)
-        state.last = await self._send_with_retries(request, state.attempts, already_in_place)
+        state.last = await self._send_with_retries(
+            request, state.attempts, already_in_place, state.note_deadline
+        )
         settled = verified is not None and verified.done
         if not settled and needs_verification(op.request_class, state.attempts):
             verified = await self._verify(state, op)
@@ -181,6 +192,9 @@ class Executor:
             details = {"error_code": last.kind, "error_message": last.message}
         if outcome is not Outcome.FAILED:
             details["error_code"] = details["error_message"] = None
+        elif state.cut_by_deadline and reason is not None and reason.startswith(RETRIES_SPENT):
+            # Not a Graph failure: the run's time was up before the retries were.
+            reason = reason.replace(RETRIES_SPENT, "deadline", 1)
         if error_code is not None:
             details["error_code"] = error_code
         if error_message is not None:
@@ -232,6 +246,7 @@ class Executor:
         request: _Request,
         history: list[AttemptResult],
         already_in_place: Callable[[], Awaitable[bool]] | None = None,
+        on_deadline: Callable[[], None] = lambda: None,
     ) -> Answer:
         """The final answer to `request`, retried as the policy says.
 
@@ -252,6 +267,7 @@ class Executor:
                 sleep=self._clock.sleep,
                 seconds_left=self._seconds_left,
                 on_retry=on_retry,
+                on_deadline=on_deadline,
             )
         )
         try:

@@ -142,7 +142,13 @@ def _selection(validation: Validation, settings: RunSettings, err: TextIO) -> Se
         if warning is not None:
             print(f"graph-batch: {for_terminal(warning)}", file=err)
     shard = parse_shard(settings.shard) if settings.shard else None
-    plan = load_plan_selection(settings.plan, validation.sha256) if settings.plan else None
+    plan = (
+        load_plan_selection(
+            settings.plan, validation.sha256, settings.base_url, settings.api_version
+        )
+        if settings.plan
+        else None
+    )
     return Selection(duplicates=validation.duplicate_indexes, shard=shard, done=done, plan=plan)
 
 

@@ -85,9 +85,13 @@ def classify(
     return Verdict(Outcome.FAILED, _failure_reason(last, verified))
 
 
+RETRIES_SPENT = "retries-exhausted"
+"""The reason of a row whose last answer was retryable when its retries ended."""
+
+
 def _failure_reason(last: AttemptResult, verified: Verified | None) -> str:
     if last.status is None or last.status in RETRY_STATUSES:
-        reason = "retries-exhausted"
+        reason = RETRIES_SPENT
     elif last.status in {401, 403}:
         reason = "refused"
     else:

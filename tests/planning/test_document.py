@@ -19,6 +19,8 @@ from batch.planning.tally import PlanTally
 from batch.settings import RateLimit
 
 SHA = "a" * 64
+TARGET = ("https://graph.microsoft.com", "v1.0")
+"""Where the plans written here were made."""
 HEADER = PlanHeader(
     manifest="jobs/x.csv",
     manifest_sha256=SHA,
@@ -93,7 +95,7 @@ def test_selection_matches_index_and_key(tmp_path: Path) -> None:
     """Only will-apply rows are selected, and only when both index and key match."""
     out = tmp_path / "plan.json"
     write_plan(out, ROWS)
-    selection = load_plan_selection(out, SHA)
+    selection = load_plan_selection(out, SHA, *TARGET)
     assert selection.includes(0, ROWS[0].key)
     assert selection.includes(2, ROWS[2].key)
     assert not selection.includes(1, ROWS[1].key)  # already done
@@ -136,8 +138,23 @@ def test_unusable_plan_is_a_usage_error(
     write_plan(out, ROWS)
     spoil(out)
     with pytest.raises(UsageError, match=message) as caught:
-        load_plan_selection(out, SHA)
+        load_plan_selection(out, SHA, *TARGET)
     assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "target",
+    [("https://graph.microsoft.us", "v1.0"), ("https://graph.microsoft.com", "beta")],
+)
+def test_plan_of_another_target_refused(tmp_path: Path, target: tuple[str, str]) -> None:
+    """A plan made against another Graph root or API version says nothing about this one."""
+    out = tmp_path / "plan.json"
+    write_plan(out, ROWS)
+    made_at = r"was made against https://graph\.microsoft\.com"
+    with pytest.raises(UsageError, match=made_at) as caught:
+        load_plan_selection(out, SHA, *target)
+    assert caught.value.exit_code == 2
+    assert load_plan_selection(out, SHA, f"{TARGET[0]}/", TARGET[1])  # a trailing / is the same
 
 
 def test_changed_manifest_refused(tmp_path: Path) -> None:
@@ -145,7 +162,7 @@ def test_changed_manifest_refused(tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
     write_plan(out, ROWS)
     with pytest.raises(UsageError, match="manifest changed since it was planned"):
-        load_plan_selection(out, "b" * 64)
+        load_plan_selection(out, "b" * 64, *TARGET)
 
 
 def test_classifications_are_stable() -> None:

@@ -115,6 +115,7 @@ async def test_retry_after_honoured_then_success(harness_factory: HarnessFactory
     # The waits before the retries are the two Retry-Afters (the pacer may add its own after).
     assert h.clock.sleeps[:2] == [2.5, 1.0]
     assert len(set(h.seen.request_ids)) == 3
+    assert h.reader.throttled == 1  # the 429 only: plan's progress shows it as run's does
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

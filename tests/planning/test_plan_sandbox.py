@@ -96,7 +96,9 @@ async def test_selection_from_real_plan(world_sandbox: Sandbox, tmp_path: Path) 
     manifest = write_manifest(tmp_path / "job.csv", [row for row, _ in EVERY_KIND])
     out = tmp_path / "plan.json"
     await plan(world_sandbox, manifest, out, world_sandbox.token)
-    selection = load_plan_selection(out, validate_manifest(manifest).sha256)
+    selection = load_plan_selection(
+        out, validate_manifest(manifest).sha256, world_sandbox.base_url, "v1.0"
+    )
     rows = load_plan(out).rows
     wanted = [n for n, (_, want) in enumerate(EVERY_KIND) if want is Classification.WILL_APPLY]
     assert [r.index for r in rows if selection.includes(r.index, r.key)] == wanted
@@ -129,7 +131,9 @@ async def test_remove_session_beyond_the_tokens_reach(
     stats = sandbox.stats()
     assert set(stats.by_method) == {"GET"}
     assert stats.by_status[403] <= 3  # once refused, the sessions list is not asked again
-    selection = load_plan_selection(out, validate_manifest(manifest).sha256)
+    selection = load_plan_selection(
+        out, validate_manifest(manifest).sha256, sandbox.base_url, "v1.0"
+    )
     assert all(selection.includes(r.index, r.key) for r in removals[:3])
     summary = as_text(io.StringIO(), *render_summary(tally, RateLimit.parse("15/30s")))
     assert "3 rows unknown: this token may not list a registration's sessions" in summary
