@@ -180,3 +180,10 @@ def test_runs_of_two_tokens_and_a_split_echo_are_each_masked() -> None:
     remember_secret(other)
     text = f"a {OPAQUE[2:22]} b {other[5:25]} c {OPAQUE[15:]} d"
     assert redact_text(text) == f"a {MASK} b {MASK} c {MASK} d"
+
+
+def test_another_jwt_sharing_a_held_tokens_header_is_masked_whole() -> None:
+    """A JWT the run never held, whose header is a 16+ character run of a held JWT, is still
+    masked whole (not cut into a remainder the JWT pattern no longer sees)."""
+    remember_secret(make_jwt(scp="User.Read", upn="held@contoso.com"))
+    assert redact_text(f"got {JWT} back") == f"got {MASK} back"

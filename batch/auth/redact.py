@@ -118,11 +118,16 @@ def _common_suffix(one: str, other: str) -> int:
     return _common_prefix(one[::-1], other[::-1])
 
 
-def _mask_known(text: str) -> str:
-    """`text` with every known form, and every long enough run of one, replaced by MASK."""
+def _mask_forms(text: str) -> str:
+    """`text` with every known form, whole, replaced by MASK."""
     for form in _FORMS:
         if form in text:
             text = text.replace(form, MASK)
+    return text
+
+
+def _mask_runs(text: str) -> str:
+    """`text` with every run of `MIN_RUN`+ characters of a known form replaced by MASK."""
     if len(text) < MIN_RUN or not _CHUNKS:
         return text
     pieces: list[str] = []
@@ -135,12 +140,17 @@ def _mask_known(text: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """`text` with known secrets, JWTs, bearer credentials, PEM blocks and `token=...` masked."""
-    text = _mask_known(text)
+    """`text` with known secrets, JWTs, bearer credentials, PEM blocks and `token=...` masked.
+
+    Parts of known secrets go last: tokens share runs (every RS256 JWT starts alike), and
+    masking one inside another JWT first would leave a remainder the JWT pattern misses.
+    """
+    text = _mask_forms(text)
     text = _PEM.sub(MASK, text)
     text = _JWT.sub(MASK, text)
     text = _BEARER.sub(lambda m: f"{m[1]} {MASK}", text)
-    return _PAIR.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
+    text = _PAIR.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
+    return _mask_runs(text)
 
 
 def redact_value(value: Any) -> Any:
