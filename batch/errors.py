@@ -63,10 +63,15 @@ class TransportError(GraphBatchError):
     """One HTTP attempt got no usable answer; `kind` says why (`connection`, `timeout`, ...).
 
     The request may or may not have reached Graph, so a write that met one is ambiguous.
-    `status` is the HTTP status when one came back with an unusable body (`invalid-json`).
+    `status` and `request_id` are the HTTP status and Graph's `request-id` header when an answer
+    came back with an unusable body (`invalid-json`, `empty-body`, `too-large`, ...), so the
+    audit log can name the answer that was refused.
     """
 
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str, status: int | None = None, request_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.request_id = request_id

@@ -1,4 +1,4 @@
-"""The pure parts of `graph-batch list`: Graph's two time shapes, WHEN, statuses, the
+"""The pure parts of `graph-batch list`: WHEN, statuses, the
 next-page link rule, and the HTTP client's own refusal to leave the base URL's origin."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from batch.http.client import GraphClient
 from batch.listing.filters import (
     EVENT_STATUSES,
     ItemFilter,
-    graph_time,
     parse_statuses,
     parse_when,
 )
@@ -26,30 +25,6 @@ from batch.operations import EventType
 from tests.run_helpers import FakeTerminal
 
 NOON = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ({"dateTime": "2027-01-15T12:00:00.0000000", "timeZone": "UTC"}, NOON),
-        ({"dateTime": "2027-01-15T13:00:00", "timeZone": "Europe/Paris"}, NOON),
-        ({"dateTime": "2027-01-15T12:00:00Z"}, NOON),
-        ({"dateTime": "2027-01-15T04:00:00.0000000", "timeZone": "Pacific Standard Time"}, NOON),
-        ({"dateTime": "2027-01-15T12:00:00", "timeZone": "tzone://Microsoft/Utc"}, NOON),
-        ("2027-01-15T12:00:00.0000000Z", NOON),
-        ("2027-01-15T12:00:00Z", NOON),
-        ("2027-01-15T07:00:00-05:00", NOON),
-        ("2027-01-15T12:00:00", NOON),
-        ({"dateTime": "2027-01-15T12:00:00", "timeZone": "Not/AZone"}, None),
-        ({"timeZone": "UTC"}, None),
-        ("soon", None),
-        (None, None),
-        (1737000000, None),
-    ],
-)
-def test_graph_time_reads_both_shapes(value: object, expected: datetime | None) -> None:
-    """Objects with a zone and plain strings with or without offsets; anything else is None."""
-    assert graph_time(value) == expected
 
 
 @pytest.mark.parametrize(

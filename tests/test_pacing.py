@@ -259,3 +259,26 @@ async def test_two_runs_on_one_budget_share_it_fairly(shape: Shape) -> None:
     assert min(shares) >= 0.35 * sum(shares)
     answers = sum(len(tally.answers) for tally in tallies)
     assert sum(tally.refused for tally in tallies) <= 0.03 * answers
+
+
+@pytest.mark.parametrize("retry_after", [1.0, None, 10.0])
+async def test_a_429_before_anything_got_through_only_halves(retry_after: float | None) -> None:
+    """The very first requests refused (Retry-After 1, none, 10) learn no level: each fresh
+    429 halves the pace, never below a tenth of the ceiling, and probing finds the whole
+    ceiling again within five windows once the budget is free."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimit(count=750, per_seconds=30.0), clock)
+    async with pacer.slot() as slot:
+        slot.throttled(retry_after)
+    assert pacer.rate.count == 375
+    for _ in range(100):  # a burst: another consumer holds the whole window
+        async with pacer.slot() as slot:
+            slot.throttled(retry_after)
+        assert pacer.rate.count >= 75
+    assert pacer.rate.count == 75
+    free_from = clock.now()
+    while clock.now() < free_from + 5 * 30.0:
+        async with pacer.slot() as slot:
+            await clock.sleep(0.01)  # a round trip: the window's answers spread over time
+            slot.admitted()
+    assert pacer.rate.count >= 0.95 * 750

@@ -21,8 +21,7 @@ from batch.exit_codes import ExitCode
 from batch.rehearsal import write_yaml_job
 
 HOSTILE = ["a/b", "?x", "#", "%2e%2e", "%00", "\\", "../x", "a/..", ".x", "...", "%2F"]
-_SESSION = {
-    "id": "s",
+_SESSION = {  # No `id`: one answer serves every session asked for (an `id` must match).
     "subject": "s",
     "startDateTime": "2026-12-01T15:00:00Z",
     "endDateTime": "2026-12-01T16:00:00Z",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ SCHEMA_SESSION = {
     "endDateTime": {"dateTime": "2026-12-01T16:00:00.0000000", "timeZone": "UTC"},
     "joinWebUrl": "https://teams.example/j",
 }
+NOON = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
 EXAMPLE_SESSION = {
     "value": {
         "id": "s1",
@@ -35,10 +37,7 @@ EXAMPLE_SESSION = {
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        (
-            SCHEMA_SESSION,
-            ("Keynote", "2026-12-01T15:00:00.0000000", "2026-12-01T16:00:00.0000000"),
-        ),
+        (SCHEMA_SESSION, ("Keynote", "2026-12-01T15:00:00Z", "2026-12-01T16:00:00Z")),
         (EXAMPLE_SESSION, ("Keynote", "2026-12-01T15:00:00Z", "2026-12-01T16:00:00Z")),
     ],
 )
@@ -48,6 +47,96 @@ def test_session_fields_in_both_shapes(body: dict[str, Any], fields: tuple[str, 
     assert read is not None
     assert (read["subject"], read["startDateTime"], read["endDateTime"]) == fields
     assert read["joinWebUrl"] == "https://teams.example/j"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"dateTime": "2027-01-15T12:00:00.0000000", "timeZone": "UTC"}, NOON),
+        ({"dateTime": "2027-01-15T13:00:00", "timeZone": "Europe/Paris"}, NOON),
+        ({"dateTime": "2027-01-15T12:00:00Z"}, NOON),
+        ({"dateTime": "2027-01-15T04:00:00.0000000", "timeZone": "Pacific Standard Time"}, NOON),
+        ({"dateTime": "2027-01-15T12:00:00", "timeZone": "tzone://Microsoft/Utc"}, NOON),
+        ("2027-01-15T12:00:00.0000000Z", NOON),
+        ("2027-01-15T12:00:00Z", NOON),
+        ("2027-01-15T07:00:00-05:00", NOON),
+        ("2027-01-15T12:00:00", NOON),
+        ({"dateTime": "2027-01-15T12:00:00", "timeZone": "Not/AZone"}, None),
+        ({"timeZone": "UTC"}, None),
+        ("soon", None),
+        (None, None),
+        (1737000000, None),
+    ],
+)
+def test_graph_time_reads_both_shapes(value: object, expected: datetime | None) -> None:
+    """Objects with a zone and plain strings with or without offsets; anything else is None."""
+    assert shapes.graph_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            {"dateTime": "2027-01-15T04:00:00.0000000", "timeZone": "Pacific Standard Time"},
+            "2027-01-15T12:00:00Z",
+        ),
+        (
+            {"dateTime": "2027-07-15T05:00:00", "timeZone": "Pacific Standard Time"},
+            "2027-07-15T12:00:00Z",
+        ),
+        ({"dateTime": "2027-01-15T13:00:00", "timeZone": "Europe/Paris"}, "2027-01-15T12:00:00Z"),
+        (
+            {"dateTime": "2027-01-15T17:30:00", "timeZone": "India Standard Time"},
+            "2027-01-15T12:00:00Z",
+        ),
+        ({"dateTime": "2027-01-15T12:00:00.0000000", "timeZone": "UTC"}, "2027-01-15T12:00:00Z"),
+        ("2027-01-15T07:00:00-05:00", "2027-01-15T12:00:00Z"),
+        ("2027-01-15T13:00:00+01:00", "2027-01-15T12:00:00Z"),
+        ("2027-01-15T12:00:00Z", "2027-01-15T12:00:00Z"),
+        ("2027-01-15T12:00:00", "2027-01-15T12:00:00Z"),
+        ({"dateTime": "2027-01-15T12:00:00", "timeZone": "Not/AZone"}, "2027-01-15T12:00:00"),
+        ("soon", "soon"),
+        (None, None),
+    ],
+)
+def test_time_text_is_utc_with_z(value: object, expected: str | None) -> None:
+    """Any zone (Windows or IANA) or offset becomes UTC `...Z`; a naive time is UTC; a time
+    that cannot be read is kept as written rather than dropped."""
+    assert shapes.time_text(value) == expected
+
+
+def test_session_fields_convert_a_zoned_session_to_utc() -> None:
+    """A session answered in the organizer's zone is recorded in UTC, not as naive local time."""
+    zoned = {
+        "id": "s1",
+        "subject": "Keynote",
+        "startDateTime": {"dateTime": "2026-12-01T07:00:00", "timeZone": "Pacific Standard Time"},
+        "endDateTime": {"dateTime": "2026-12-01T17:00:00", "timeZone": "Europe/Paris"},
+    }
+    read = shapes.session_fields(zoned)
+    assert read is not None
+    assert (read["startDateTime"], read["endDateTime"]) == (
+        "2026-12-01T15:00:00Z",
+        "2026-12-01T16:00:00Z",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (SCHEMA_SESSION, None),
+        (EXAMPLE_SESSION, None),
+        ({"subject": "Keynote"}, None),
+        ({**SCHEMA_SESSION, "id": "s2"}, "holds session 's2', not 's1'"),
+        ({"value": {**SCHEMA_SESSION, "id": "s2"}}, "holds session 's2', not 's1'"),
+        ({"id": "s1"}, "holds no session"),
+        ({}, "holds no session"),
+        ({"error": {"code": "Forbidden"}}, "holds no session"),
+    ],
+)
+def test_not_the_session(body: Any, problem: str | None) -> None:
+    """An answer is session `s1` only if it holds session fields and no other session's id."""
+    assert shapes.not_the_session(body, "s1") == problem
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ body, and answers cancel 200 with a Graph error body (once having applied it, on
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -24,6 +26,30 @@ ODD_ERROR_BODIES = {
     "refused-as-text": {"error": "Forbidden"},
 }
 """Error bodies not in Graph's shape, each answered 200 to a cancel that was not applied."""
+JSON = "application/json"
+SESSION_ANSWERS: dict[str, tuple[int, str, Any]] = {
+    "empty": (200, JSON, ""),
+    "nocontent": (204, JSON, ""),
+    "notjson": (200, "text/html", "<html>ok</html>"),
+    "emptyobject": (200, JSON, {}),
+    "another": (200, JSON, {**SESSION, "id": "someone-else"}),
+    "refused-in-body": (200, JSON, ERROR_BODY),
+    **{name: (200, JSON, body) for name, body in ODD_ERROR_BODIES.items()},
+    "zoned": (
+        200,
+        JSON,
+        {
+            **SESSION,
+            "id": "zoned",
+            "startDateTime": {
+                "dateTime": "2026-12-01T07:00:00",
+                "timeZone": "Pacific Standard Time",
+            },
+            "endDateTime": "2026-12-01T17:00:00+01:00",
+        },
+    ),
+}
+"""`session id -> (status, content type, body)`: odd 2xx answers to get-session."""
 HUGE_CHUNK = b" " * (1024 * 1024)
 
 
@@ -32,7 +58,7 @@ class Answers:
 
     def __init__(self) -> None:
         self.status = dict.fromkeys(
-            ["plain", "refused-in-body", "applied", *ODD_ERROR_BODIES], "published"
+            ["plain", "refused-in-body", "applied", "garbled", *ODD_ERROR_BODIES], "published"
         )
         self.hits: dict[str, int] = {}
         self.linked = {"refused-in-body": True, "applied": True}
@@ -79,29 +105,29 @@ class Answers:
         self.hits[event] = self.hits.get(event, 0) + 1
         if event == "refused-in-body":
             return web.json_response(ERROR_BODY)
+        if event == "garbled":
+            headers = {"request-id": "req-garbled"}
+            return web.Response(text="<html>ok</html>", content_type="text/html", headers=headers)
         if event in ODD_ERROR_BODIES:
             return web.json_response(ODD_ERROR_BODIES[event])
         self.status[event] = "canceled"
         return web.json_response(ERROR_BODY) if event == "applied" else web.Response(status=204)
 
     async def session(self, request: web.Request) -> web.StreamResponse:
-        """A session, or one of the answers that hold none."""
+        """A session, or one of the 2xx answers that hold none (each with a `request-id`)."""
         session = request.match_info["session"]
         self.hits[session] = self.hits.get(session, 0) + 1
-        if session == "empty":
-            return web.Response(status=200, content_type="application/json")
-        if session == "nocontent":
-            return web.Response(status=204)
-        if session == "emptyobject":
-            return web.json_response({})
+        headers = {"request-id": f"req-{session}"}
         if session == "huge":
-            return await _huge(request)
-        return web.json_response(SESSION)
+            return await _huge(request, headers)
+        status, content_type, body = SESSION_ANSWERS.get(session, (200, JSON, SESSION))
+        text = body if isinstance(body, str) else json.dumps(body)
+        return web.Response(status=status, text=text, content_type=content_type, headers=headers)
 
 
-async def _huge(request: web.Request) -> web.StreamResponse:
+async def _huge(request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
     """100 MiB of JSON-ish bytes, streamed until the client hangs up."""
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response = web.StreamResponse(headers={"Content-Type": "application/json", **headers})
     response.enable_chunked_encoding()
     await response.prepare(request)
     try:
@@ -125,19 +151,27 @@ def _row(op: str, event: str, **fields: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("session", "code"),
+    ("session", "expected"),
     [
-        ("empty", "empty-body"),
-        ("nocontent", "empty-body"),
-        ("emptyobject", "not-a-session"),
-        ("huge", "too-large"),
+        ("empty", (200, "empty-body", "HTTP 200 without a JSON object body")),
+        ("nocontent", (204, "empty-body", "HTTP 204 without a JSON object body")),
+        ("notjson", (200, "invalid-json", "HTTP 200 without a JSON object body")),
+        ("emptyobject", (200, "not-a-session", "HTTP 200 holds no session")),
+        ("another", (200, "not-a-session", "HTTP 200 holds session 'someone-else', not 'another'")),
+        ("huge", (200, "too-large", "HTTP 200 body larger than 4 MiB")),
+        ("refused-in-body", (200, "Forbidden", "HTTP 200 with an error body: Only the organizer")),
+        ("refused-without-code", (200, "error-body", "HTTP 200 with an error body: Only the")),
+        ("refused-as-text", (200, "Forbidden", "HTTP 200 with an error body: no message")),
     ],
 )
 async def test_a_session_answer_without_a_session_is_a_transport_fault(
-    served: tuple[Answers, str], tmp_path: Path, session: str, code: str
+    served: tuple[Answers, str], tmp_path: Path, session: str, expected: tuple[int, str, str]
 ) -> None:
-    """Empty 200, 204, `{}` and an oversized body are retried, then the row fails with the
-    reason and code saying why; never `succeeded` with null fields."""
+    """Every 2xx that is not the session asked for (empty, 204, not JSON, `{}`, another
+    session, oversized, a Graph error body) is retried, then the row fails; `op.finished` and
+    each `op.attempt` carry the answer's status and request id, the code (Graph's own when the
+    body has one) and the message; never `succeeded` with null fields."""
+    status, code, message = expected
     answers, url = served
     result = await run([_row("get-session", "plain", session_id=session)], tmp_path, url, "t")
     assert result.code == ExitCode.FAILED
@@ -147,9 +181,15 @@ async def test_a_session_answer_without_a_session_is_a_transport_fault(
         "retries-exhausted",
         code,
     )
+    assert (finished["status"], finished["request_id"]) == (status, f"req-{session}")
+    assert finished["error_message"].startswith(message)
     assert finished["attempts"] > 1
     assert answers.hits[session] == finished["attempts"]
     assert finished["subject"] is None
+    attempts = result.events("op.attempt")
+    assert {(a["status"], a["request_id"], a["error_code"]) for a in attempts} == {
+        (status, f"req-{session}", code)
+    }
 
 
 async def test_a_good_session_still_succeeds(served: tuple[Answers, str], tmp_path: Path) -> None:
@@ -226,3 +266,37 @@ async def test_a_removal_answered_2xx_with_an_error_body_is_settled_by_resending
     assert outcome["refused-in-body"]["error_code"] == "Forbidden"
     assert answers.hits["unlink:applied"] == 2
     assert answers.linked == {"refused-in-body": True, "applied": False}
+
+
+async def test_a_write_answered_2xx_with_an_unreadable_body_keeps_the_answer_on_record(
+    served: tuple[Answers, str], tmp_path: Path
+) -> None:
+    """A cancel answered 200 with HTML (not applied): read back, failed, and `op.finished`
+    names that answer's status, request id, `invalid-json` and the message, not nulls."""
+    answers, url = served
+    result = await run([_row("cancel", "garbled")], tmp_path, url, "t")
+    assert result.code == ExitCode.FAILED
+    (finished,) = result.events("op.finished")
+    assert finished["outcome"] == "failed"
+    assert (finished["status"], finished["request_id"], finished["error_code"]) == (
+        200,
+        "req-garbled",
+        "invalid-json",
+    )
+    assert finished["error_message"] == "HTTP 200 with an unreadable body"
+    assert answers.status["garbled"] == "published"
+
+
+async def test_a_session_in_another_zone_is_recorded_in_utc(
+    served: tuple[Answers, str], tmp_path: Path
+) -> None:
+    """Times in `Pacific Standard Time` or with an offset are written to the audit log as UTC
+    with `Z`, not as the naive local `dateTime`."""
+    _, url = served
+    result = await run([_row("get-session", "plain", session_id="zoned")], tmp_path, url, "t")
+    assert result.code == ExitCode.OK
+    (finished,) = result.events("op.finished")
+    assert (finished["startDateTime"], finished["endDateTime"]) == (
+        "2026-12-01T15:00:00Z",
+        "2026-12-01T16:00:00Z",
+    )

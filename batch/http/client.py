@@ -164,24 +164,27 @@ async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
             return bytes(body)
     resp.close()  # Drop the connection rather than drain an answer nobody will read.
     limit = f"{MAX_BODY_BYTES // (1024 * 1024)} MiB"
-    raise TransportError("too-large", f"HTTP {resp.status} body larger than {limit}", resp.status)
+    message = f"HTTP {resp.status} body larger than {limit}"
+    raise TransportError("too-large", message, resp.status, resp.headers.get("request-id"))
 
 
 def _response(
     method: str, status: int, raw_headers: Mapping[str, str], raw: bytes
 ) -> GraphResponse:
     headers = {name.lower(): value for name, value in raw_headers.items()}
+    request_id = headers.get("request-id")
     body = _json_or_none(raw)
     success = 200 <= status < 300
     if success and method == "GET" and not isinstance(body, dict):
         # A read that succeeded without a JSON object (204, empty, broken, an array) told us
         # nothing: it is retried like any transport fault, never taken as an answer.
         kind = "invalid-json" if raw.strip() else "empty-body"
-        raise TransportError(kind, f"HTTP {status} without a JSON object body", status)
+        raise TransportError(kind, f"HTTP {status} without a JSON object body", status, request_id)
     if body is None and raw.strip() and success and status != 204:
         # A write's success we cannot read is no success: it must be verified.
-        raise TransportError("invalid-json", f"HTTP {status} with an unreadable body", status)
-    return GraphResponse(status, headers, body, headers.get("request-id"))
+        message = f"HTTP {status} with an unreadable body"
+        raise TransportError("invalid-json", message, status, request_id)
+    return GraphResponse(status, headers, body, request_id)
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -10,6 +10,17 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
 - **Decrease.** On a 429 the pacer counts its answers the server admitted in the last window
   and settles at `BACK_OFF` times that, just below it. At most one decrease per window: the
   429s of one episode are one signal.
+- **No sample, no lesson.** A window that admitted nothing, or in which the class got
+  fewer answers than half the floor (or half its level, when lower), is no measurement of
+  the budget: a run's very first request can be refused because another app or run holds
+  the budget at that moment, or the server's window is about to roll. Learning "0
+  admitted" from it dropped the class to 1 request per window (a 4-page listing took
+  91 s). Such a 429 only pauses per `Retry-After` and halves the level
+  (`UNMEASURED_BACK_OFF`).
+- **Floor.** Halving never takes the level below `FLOOR_SHARE` of the ceiling, so a burst
+  of 429s at a window some other consumer fills costs a few refused requests, never a crawl;
+  probing brings the level back up within a few windows. Only a measured window (enough
+  answers, few admitted) sets a level below the floor: that is a real share of the budget.
 - **Probe.** A window after a change, and every `PROBE_EVERY` windows once the level is
   steady, the pacer allows the level plus `PROBE_STEP` of the ceiling, and above the level
   only one request is in flight at a time: a wrong guess costs one 429 (and no pause), not
@@ -72,6 +83,11 @@ PROBE_GROWTH = 4
 PROBE_BACK_OFF = 0.95
 """After a refused probe, the level is this share of what the window admitted: a run that
 has the whole window gives a little back, so a newcomer's probes can get through."""
+UNMEASURED_BACK_OFF = 0.5
+"""After a 429 with too few admitted to measure, the level is this share of what it was."""
+FLOOR_SHARE = 0.1
+"""The level never falls below this share of the ceiling: the least a run claims, so up to
+twenty runs can share one app's budget before the floor itself keeps them over it."""
 SAFETY_MARGIN = 0.001
 """Seconds added to every window edge, so equal timestamps never count twice."""
 
@@ -136,6 +152,8 @@ class Pacer:
         self._clock = clock
         self._window = limit.per_seconds
         self._allowance = float(limit.count)
+        self._floor = max(1.0, FLOOR_SHARE * limit.count)
+        """The least level halving reaches (a measured window may go lower)."""
         self._level = float(limit.count)
         """Requests per window known to be admitted (the ceiling until a 429 says otherwise)."""
         self._stamps: deque[float] = deque()
@@ -225,9 +243,12 @@ class Pacer:
     ) -> None:
         """A 429: settle below what was admitted, pause the class, restart at one in flight.
 
-        A refused `probe` only means the window is full: what it admitted is the level, no
-        pause. `sent` is when the refused request went out (None: now); one sent before the
-        last decrease only pauses the class.
+        Nothing admitted, or fewer answers in the window than half the floor (or level),
+        measure nothing: the level is halved instead, never below the floor (`FLOOR_SHARE`
+        of the ceiling). A refused `probe` only means the window is full: what it admitted
+        is the level, no pause.
+        `sent` is when the refused request went out (None: now); one sent before the last
+        decrease only pauses the class.
         """
         now = self._clock.now()
         self._trim(now)
@@ -244,12 +265,16 @@ class Pacer:
             self._paused_until = max(self._paused_until, now + pause)
         if (sent if sent is not None else now) < self._decreased_at:
             return
-        self._level = max(1.0, admitted * BACK_OFF)
+        answered = len(self._stamps)
+        if admitted and answered >= min(self._floor, self._level) / 2:
+            self._level = max(1.0, admitted * BACK_OFF)
+            why = f"throttled (429) with {admitted:g} admitted in the last window"
+        else:  # Too few answers to tell the budget: back off, but learn no level.
+            self._level = max(min(self._level, self._floor), self._level * UNMEASURED_BACK_OFF)
+            why = f"throttled (429) with {answered} answered in the window: too few to measure"
         self._decreased_at = now
         self._next_step = now + self._window
-        self._change(
-            self._level, f"throttled (429) with {len(self._admitted)} admitted in the last window"
-        )
+        self._change(self._level, why)
 
     def admitted(self) -> None:
         """An answer the server let through: one more request may be in flight."""

@@ -7,7 +7,12 @@ graph-batch uses is read through here, so both shapes give the same values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from batch.http.zones import iana_name
 
 SESSION_FIELDS = ("subject", "startDateTime", "endDateTime", "joinWebUrl")
 """The session fields a `get-session` row records."""
@@ -38,9 +43,43 @@ def text(value: Any) -> str | None:
     return str(value)
 
 
+def graph_time(value: Any) -> datetime | None:
+    """A Graph time as an aware datetime, or None when absent or unreadable.
+
+    Graph's schema uses `{"dateTime": "2027-01-15T15:00:00.0000000", "timeZone": "UTC"}` and
+    Microsoft's own examples show plain strings (`"2027-01-15T15:00:00Z"`): both are read. A
+    zone is UTC, an IANA name or a common Windows name (`zones.py`); a date-time without offset
+    or zone is UTC.
+    """
+    zone: Any = None
+    if isinstance(value, Mapping):
+        value, zone = value.get("dateTime"), value.get("timeZone")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        name = iana_name(str(zone or "UTC"))
+        tz = UTC if name.upper() == "UTC" else ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def utc_text(moment: datetime) -> str:
+    """`moment` as ISO 8601 UTC with `Z`."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def time_text(value: Any) -> str | None:
-    """A time as written: a `dateTimeTimeZone` object's `dateTime`, or a plain string."""
-    if isinstance(value, dict):
+    """A time in either shape as ISO 8601 UTC with `Z` (`graph_time` says how it is read).
+
+    A time that cannot be read (an unknown zone, not a date-time) is given as written: the
+    object's `dateTime` or the plain string, rather than dropped.
+    """
+    moment = graph_time(value)
+    if moment is not None:
+        return utc_text(moment)
+    if isinstance(value, Mapping):
         return text(value.get("dateTime"))
     return text(value)
 
@@ -66,3 +105,19 @@ def session_fields(body: Any) -> dict[str, str | None] | None:
         "endDateTime": time_text(session.get("endDateTime")),
         "joinWebUrl": text(session.get("joinWebUrl")),
     }
+
+
+def not_the_session(body: Any, session_id: str) -> str | None:
+    """Why a get-session answer is not session `session_id`; None when it is.
+
+    It must hold at least one session field, and an `id`, when present, must be the one asked
+    for: a server that answers with another session's body has not answered this read. (An
+    answer without `id` is taken as the session asked for; the pages' examples always carry it.)
+    """
+    session = single(body)
+    if session is None or session_fields(body) is None:
+        return "holds no session"
+    found = session.get("id")
+    if found is not None and str(found) != session_id:
+        return f"holds session {text(found)!r}, not {session_id!r}"
+    return None

@@ -1,4 +1,4 @@
-"""The client-side filters of `graph-batch list`, and the two time shapes Graph answers with.
+"""The client-side filters of `graph-batch list`.
 
 Graph documents no `$filter` on `getByUserRole`, `getByUserIdAndRole`, sessions or
 registrations, so every filter is applied here, to each item as it arrives (see docs/list.md).
@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from batch.listing.zones import iana_name
+from batch.http.shapes import graph_time
 
 EVENT_STATUSES = ("draft", "published", "canceled")
 REGISTRATION_STATUSES = (
@@ -53,28 +52,6 @@ def parse_pattern(text: str) -> re.Pattern[str]:
         return re.compile(text, re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"not a regular expression ({exc}): {text!r}") from None
-
-
-def graph_time(value: Any) -> datetime | None:
-    """A Graph time as an aware datetime, or None when absent or unreadable.
-
-    Graph's schema uses `{"dateTime": "2027-01-15T15:00:00.0000000", "timeZone": "UTC"}` and
-    Microsoft's own examples show plain strings (`"2027-01-15T15:00:00Z"`): both are read. A
-    zone is UTC, an IANA name or a common Windows name (`zones.py`); a date-time without offset
-    or zone is UTC.
-    """
-    zone: Any = None
-    if isinstance(value, Mapping):
-        value, zone = value.get("dateTime"), value.get("timeZone")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-        name = iana_name(str(zone or "UTC"))
-        tz = UTC if name.upper() == "UTC" else ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
 def start_of(item: Mapping[str, Any]) -> datetime | None:

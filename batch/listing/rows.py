@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from batch.listing.filters import graph_time
+from batch.http import shapes
 from batch.listing.kinds import ListKind
 from batch.operations import EventType
 
@@ -54,11 +53,7 @@ class Listed:
 
     def time(self, name: str) -> str:
         """A time field in UTC (`...Z`); the raw value when unreadable."""
-        moment = graph_time(self.item.get(name))
-        if moment is None:
-            raw = self.item.get(name)
-            return raw.get("dateTime", "") if isinstance(raw, Mapping) else self.text(name)
-        return utc_text(moment)
+        return shapes.time_text(self.item.get(name)) or ""
 
     @property
     def display_name(self) -> str:
@@ -121,8 +116,3 @@ def manifest_row(listed: Listed, op: str, session_id: str | None) -> dict[str, s
     if listed.kind is ListKind.REGISTRATIONS:
         row["x-email"] = listed.text("email")
     return row
-
-
-def utc_text(moment: datetime) -> str:
-    """`moment` as ISO 8601 UTC with `Z`."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -189,7 +189,12 @@ class Executor:
             if isinstance(state.op, GetSession) and last.ok:
                 details |= shapes.session_fields(last.body) or {}
         elif isinstance(last, TransportError):
-            details = {"error_code": last.kind, "error_message": last.message}
+            details = {
+                "status": last.status,
+                "request_id": last.request_id,
+                "error_code": last.kind,
+                "error_message": last.message,
+            }
         if outcome is not Outcome.FAILED:
             details["error_code"] = details["error_message"] = None
         elif state.cut_by_deadline and reason is not None and reason.startswith(RETRIES_SPENT):
@@ -349,8 +354,8 @@ class Executor:
                 attempt=len(history),
                 method=request.method,
                 path=request.path,
-                status=result.status,
-                request_id=answer.request_id if isinstance(answer, GraphResponse) else None,
+                status=answer.status,
+                request_id=answer.request_id,
                 client_request_id=request.client_request_id,
                 duration_ms=round((self._clock.now() - started) * 1000, 1),
                 retry_wait_ms=round(waited * 1000, 1) if waited else None,
@@ -397,10 +402,16 @@ def _row_request(state: RowState) -> _Request:
 
 
 def _checked(request: _Request, answer: GraphResponse) -> Answer:
-    """A get-session success that holds no session is as unreadable as broken JSON."""
+    """A get-session success that holds no session (or another one) is as unreadable as broken
+    JSON: a transport fault, retried. A Graph error body keeps Graph's own code and message."""
     state = request.state
     if state is None or not isinstance(state.op, GetSession) or not answer.ok:
         return answer
-    if shapes.session_fields(answer.body) is not None:
+    status, request_id = answer.status, answer.request_id
+    if answer.error_code is not None:
+        message = f"HTTP {status} with an error body: {answer.error_message or 'no message'}"
+        return TransportError(answer.error_code, message, status, request_id)
+    problem = shapes.not_the_session(answer.body, state.op.session_id)
+    if problem is None:
         return answer
-    return TransportError("not-a-session", f"HTTP {answer.status} holds no session", answer.status)
+    return TransportError("not-a-session", f"HTTP {status} {problem}", status, request_id)
