@@ -6,8 +6,8 @@ id, a label, a file name): failures CSV, plan, report (table, JSON, JUnit), run 
 diagnostics, stderr messages, the audit log (progress lines hold only numbers). Three dangers,
 three helpers:
 
-- secrets: `redact` masks every token this process holds (exactly, opaque ones too) and
-  anything token-shaped (`batch.auth.redact`);
+- secrets: `redact` masks every token this process holds (opaque ones too), also URL-encoded,
+  base64'd or cut to a part of 16+ characters, and anything token-shaped (`batch.auth.redact`);
 - terminals: `for_terminal` escapes control characters the way `repr` does (C0, DEL, C1, ESC
   sequences, bidi overrides such as U+202E, zero-width and line-separator characters), so text
   can neither clear a screen, retitle a window nor reorder what a reader sees;

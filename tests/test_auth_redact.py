@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch.auth.redact import MASK, is_secret_key, redact_secrets, redact_text, redact_value
+from batch.auth.redact import (
+    MASK,
+    MIN_RUN,
+    is_secret_key,
+    redact_secrets,
+    redact_text,
+    redact_value,
+    remember_secret,
+)
 from tests.auth_fakes import make_jwt
 
 JWT = make_jwt(scp="VirtualEvent.ReadWrite", upn="u@contoso.com")
@@ -115,3 +126,64 @@ def test_structlog_processor_masks_before_rendering() -> None:
     assert JWT not in lines[0]
     assert "hunter2" not in lines[0]
     assert '"status": 401' in lines[0]
+
+
+OPAQUE = "opaque.caller+token/7c1f=4f8e~9a43.x1"
+"""A 37-character opaque token with characters every URL encoding changes."""
+
+
+def _encodings(token: str) -> dict[str, str]:
+    """Each way a server may echo `token`: URL-encoded, base64, or a long enough part of it."""
+    return {
+        "quote": quote(token),
+        "quote-all": quote(token, safe=""),
+        "quote-lower-hex": re.sub("%[0-9A-F]{2}", lambda m: m[0].lower(), quote(token, safe="")),
+        "quote_plus": quote_plus(token),
+        "dot-%2E": token.replace(".", "%2E"),
+        "dot-%2e": token.replace(".", "%2e"),
+        "base64": base64.b64encode(token.encode()).decode(),
+        "base64url-unpadded": base64.urlsafe_b64encode(token.encode()).decode().rstrip("="),
+        "prefix-33": token[:33],
+        "prefix-16": token[:16],
+        "middle-20": token[9:29],
+        "suffix-17": token[-17:],
+        "quoted-prefix": quote(token[:24], safe=""),
+    }
+
+
+@pytest.mark.parametrize("token", [OPAQUE, JWT], ids=["opaque", "jwt"])
+@pytest.mark.parametrize("encoding", list(_encodings(OPAQUE)), ids=str)
+def test_a_held_token_is_masked_in_every_encoding_and_part(token: str, encoding: str) -> None:
+    """A remembered token echoed URL-encoded, base64'd or as a 16+ character part is masked,
+    and the text around it is kept."""
+    remember_secret(token)
+    echoed = _encodings(token)[encoding]
+    masked = redact_text(f"server said [{echoed}] twice: {echoed}.")
+    assert echoed not in masked
+    assert masked.startswith("server said [")
+    assert masked.endswith(".")
+    assert all(token[i : i + MIN_RUN] not in masked for i in range(len(token) - MIN_RUN + 1))
+
+
+def test_a_part_shorter_than_min_run_and_other_text_are_kept() -> None:
+    """Fewer than MIN_RUN characters of a token, and text that only shares bits, stay as they
+    are: masking must not garble ordinary messages."""
+    remember_secret(OPAQUE)
+    kept = f"id {OPAQUE[: MIN_RUN - 1]} and {OPAQUE[20 : 20 + MIN_RUN - 1]} caller+token ok"
+    assert redact_text(kept) == kept
+
+
+def test_runs_of_two_tokens_and_a_split_echo_are_each_masked() -> None:
+    """Two separate parts of the token in one line, and parts of two tokens, are all masked."""
+    other = "second-token-0123456789abcdefXYZ"
+    remember_secret(OPAQUE)
+    remember_secret(other)
+    text = f"a {OPAQUE[2:22]} b {other[5:25]} c {OPAQUE[15:]} d"
+    assert redact_text(text) == f"a {MASK} b {MASK} c {MASK} d"
+
+
+def test_another_jwt_sharing_a_held_tokens_header_is_masked_whole() -> None:
+    """A JWT the run never held, whose header is a 16+ character run of a held JWT, is still
+    masked whole (not cut into a remainder the JWT pattern no longer sees)."""
+    remember_secret(make_jwt(scp="User.Read", upn="held@contoso.com"))
+    assert redact_text(f"got {JWT} back") == f"got {MASK} back"

@@ -41,15 +41,16 @@ def test_a_symlink_is_refused_and_its_target_untouched(
 
 
 @needs_symlinks
-def test_write_private_replaces_a_symlink_never_its_target(tmp_path: Path) -> None:
-    """Replacing an output that is a symlink swaps the link for a 0600 file; the target stays."""
+def test_write_private_refuses_a_symlink_and_keeps_it(tmp_path: Path) -> None:
+    """An output that is a symlink is refused: the link and its target stay, no temp is left."""
     target = tmp_path / "notes.txt"
     target.write_text("keep me")
     (tmp_path / "out.txt").symlink_to(target)
-    write_private(tmp_path / "out.txt", "report")
+    with pytest.raises(SymlinkRefusedError):
+        write_private(tmp_path / "out.txt", "report")
     assert target.read_text() == "keep me"
-    assert not (tmp_path / "out.txt").is_symlink()
-    assert (tmp_path / "out.txt").read_text() == "report"
+    assert (tmp_path / "out.txt").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "out.txt"]
 
 
 @needs_symlinks

@@ -4,12 +4,19 @@ Every pair of (written, read-or-written) files of `run`, `plan` and `report` is 
 every way of spelling one file twice: the same string, `./x`, `sub/../x`, a symlink, a hard
 link and a path through a symlinked directory, aliasing either side. Each must exit 2 with one
 line, leave every file byte for byte as it was, create nothing, and send no request.
+
+Likewise every output written by temp-file-and-rename refuses a target that exists and is not a
+regular file: a symlink (to a file, to a descriptor, dangling), a FIFO, a folder, a socket and,
+as root, a character device (`plan --out`, `report --out`, `list --out --force`, `run
+--failures-csv`, `sandbox --generate --out`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import socket
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -230,3 +237,133 @@ def test_distinct_outputs_beside_each_other_are_not_refused(
     assert call(report, capsys).code == ExitCode.OK
     assert Path("job.json").exists()
     assert Path("job.yaml.txt").exists()
+
+
+needs_posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs and sockets need POSIX")
+
+
+def _symlink_to_file(path: Path) -> None:
+    (path.parent / "victim.txt").write_text("notes\n")
+    path.symlink_to("victim.txt")
+
+
+def _symlink_to_stdout(path: Path) -> None:
+    path.symlink_to("/proc/self/fd/1")
+
+
+def _dangling_symlink(path: Path) -> None:
+    path.symlink_to("nowhere.txt")
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _socket(path: Path) -> None:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))  # relative: tmp_path can exceed the 108-byte sun_path limit
+    server.close()
+
+
+def _char_device(path: Path) -> None:
+    os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null twin, in tmp_path
+
+
+KINDS = [
+    pytest.param(_symlink_to_file, id="symlink", marks=needs_symlinks),
+    pytest.param(_symlink_to_stdout, id="symlink-to-fd", marks=needs_symlinks),
+    pytest.param(_dangling_symlink, id="dangling-symlink", marks=needs_symlinks),
+    pytest.param(_fifo, id="fifo", marks=needs_posix),
+    pytest.param(_folder, id="folder"),
+    pytest.param(_socket, id="socket", marks=needs_posix),
+    pytest.param(
+        _char_device,
+        id="char-device",
+        marks=pytest.mark.skipif(
+            not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root"
+        ),
+    ),
+]
+
+
+def _entries(directory: Path) -> dict[str, tuple[int, str]]:
+    """Each entry's file type and (symlink target | regular file text); never opens a FIFO."""
+    found: dict[str, tuple[int, str]] = {}
+    for path in sorted(directory.rglob("*")):
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            content = os.readlink(path)
+        elif stat.S_ISREG(info.st_mode):
+            content = path.read_text()
+        else:
+            content = ""
+        found[str(path.relative_to(directory))] = (stat.S_IFMT(info.st_mode), content)
+    return found
+
+
+def _plan(target: str) -> list[str]:
+    return ["plan", str(write_job(Path("job.yaml"))), "--out", target]
+
+
+def _report(target: str) -> list[str]:
+    Path("audit.jsonl").write_text('{"event":"run.started","note":"an earlier run"}\n')
+    return ["report", "audit.jsonl", "--out", target]
+
+
+def _list(target: str) -> list[str]:
+    return ["list", "events", "--op", "cancel", "--out", target, "--force"]
+
+
+def _run(target: str) -> list[str]:
+    job = str(write_job(Path("job.yaml")))
+    return ["run", job, "--failures-csv", target, "--yes", "--quiet", *FAST]
+
+
+def _generate(target: str) -> list[str]:
+    return ["sandbox", "--generate", "3", "--out", str(Path(target).parent)]
+
+
+COMMANDS = [
+    pytest.param(_plan, "plan.json", id="plan"),
+    pytest.param(_report, "report.txt", id="report"),
+    pytest.param(_list, "listed.csv", id="list"),
+    pytest.param(_run, "failures.csv", id="run"),
+    pytest.param(_generate, "gen/manifest.csv", id="sandbox-generate"),
+]
+
+
+@pytest.mark.parametrize("make", KINDS)
+@pytest.mark.parametrize(("command", "name"), COMMANDS)
+def test_an_output_that_is_not_a_regular_file_is_refused(
+    command: Callable[[str], list[str]],
+    name: str,
+    make: Callable[[Path], None],
+    sandbox: Sandbox,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Exit 2, one line naming the path, the odd file kept as it was, nothing written or sent."""
+    target = Path(name)
+    target.parent.mkdir(exist_ok=True)
+    make(target)
+    args = command(name)
+    before = _entries(Path.cwd())
+    requests = sandbox.stats().requests_total
+    result = call(args, capsys)
+    assert result.code == ExitCode.INVALID, result.err
+    assert result.err.count("\n") == 1, result.err
+    assert name in result.err
+    assert "Traceback" not in result.err
+    assert _entries(Path.cwd()) == before
+    assert sandbox.stats().requests_total == requests
+
+
+def test_a_regular_file_is_still_replaced(capsys: pytest.CaptureFixture[str]) -> None:
+    """The check refuses only odd files: an existing plan.json is replaced by the new plan."""
+    Path("plan.json").write_text("old\n")
+    result = call(_plan("plan.json"), capsys)
+    assert result.code in {ExitCode.OK, ExitCode.FAILED}, result.err
+    assert Path("plan.json").read_text().startswith("{")

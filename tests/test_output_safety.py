@@ -5,12 +5,14 @@ back as the same manifest.
 
 A tiny 127.0.0.1 server answers every write (and some reads) with an error message that starts
 with a formula, carries escape sequences and a bidi override, and echoes the bearer token it was
-sent; one event id starts with `-`, and a label is a formula with control characters in it.
+sent, also URL-encoded, base64'd and cut (`echoes`); one event id starts with `-`, and a label
+is a formula with control characters in it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import json
 import os
@@ -20,13 +22,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, quote_plus, unquote
 
 import pytest
 import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from batch.auth.redact import MIN_RUN
 from batch.cli import main
 from batch.exit_codes import ExitCode
 from batch.safe_text import FORMULA_STARTS
@@ -40,7 +43,7 @@ ODD_ID = "-ev2+1@x"
 LABEL = "@SUM(1+1)\u202e\x1b[2J"
 """A label: a formula, a bidi override and an escape sequence (labels may hold anything)."""
 TOKENS = {
-    "opaque": "opaque-caller-token-7c1f4f8e9a43",
+    "opaque": "opaque.caller+token/7c1f=4f8e~9a43.x1",
     "jwt": make_jwt(
         app_only=False,
         upn="organizer@contoso.com",
@@ -48,6 +51,22 @@ TOKENS = {
         expires_at=datetime.now(UTC) + timedelta(hours=2),
     ),
 }
+
+
+def echoes(token: str) -> list[str]:
+    """The token as a server may echo it besides whole: URL-encoded (`quote`, `quote_plus`, `.`
+    as `%2E`/`%2e`), base64, and parts of 16+ characters (a 33-character prefix, a middle)."""
+    third = len(token) // 3
+    return [
+        quote(token, safe=""),
+        quote_plus(token),
+        token.replace(".", "%2E"),
+        token.replace(".", "%2e"),
+        base64.b64encode(token.encode()).decode(),
+        token[:33],
+        token[third : third + 20],
+        token[-MIN_RUN:],
+    ]
 
 
 class EvilServer:
@@ -66,7 +85,7 @@ class EvilServer:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         parts = [unquote(part) for part in request.raw_path.split("?")[0].split("/")]
         event_id = parts[5] if len(parts) > 5 else ""
-        message = f"{EVIL}the token {token} may not do this"
+        message = f"{EVIL}the token {token} may not do this; {' | '.join(echoes(token))}"
         if request.method == "POST":
             self.posts[event_id] += 1
             return _error(400, "BadRequest", message)
@@ -137,7 +156,7 @@ async def test_no_output_leaks_the_token_or_injects(
             capsys, "plan", str(manifest), "--out", str(tmp_path / "p.json"), *base
         )
         printed.append(text)
-        run = ("run", "--yes", "--audit-log", str(audit), *base)
+        run = ("run", "--yes", "-v", "--audit-log", str(audit), *base)
         code, text = await _cli(
             capsys, *run[:1], str(manifest), *run[1:], "--failures-csv", str(failed)
         )
@@ -169,6 +188,9 @@ async def test_no_output_leaks_the_token_or_injects(
         if name == "m.csv":
             continue
         assert token not in content, name
+        assert not any(echo in content for echo in echoes(token)), name
+        runs = {token[i : i + MIN_RUN] for i in range(len(token) - MIN_RUN + 1)}
+        assert not any(run in content for run in runs), name
         assert not any(ch in content for ch in RAW_CONTROLS), (name, content[:2000])
     assert "<redacted>" in files["failed.csv"]
     assert "\\x1b[2J" in files["report.txt"]  # shown escaped, not dropped

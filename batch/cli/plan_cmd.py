@@ -16,7 +16,7 @@ from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
 from batch.cli.output_args import add_verbose_argument, reject_output_argument
 from batch.exit_codes import ExitCode
-from batch.files.collisions import check_distinct
+from batch.files.collisions import check_distinct, check_replaceable_outputs
 from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -152,6 +152,7 @@ def handle(args: argparse.Namespace) -> int:
         writes={"--out": args.out},
         consequence="nothing was written or sent",
     )
+    check_replaceable_outputs({"--out": args.out}, consequence="nothing was written or sent")
     validation = validate_manifest(args.manifest)
     if not validation.ok:
         _report_invalid(validation)

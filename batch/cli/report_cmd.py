@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
-from batch.files.collisions import check_distinct
+from batch.files.collisions import check_distinct, check_replaceable_outputs
 from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def handle(args: argparse.Namespace) -> int:
         writes={"--out": args.out},
         consequence="nothing was written",
     )
+    check_replaceable_outputs({"--out": args.out}, consequence="nothing was written")
     report = load_report(args.audit_log, run_id=args.run_id, all_runs=args.all_runs)
     if report.corrupt_lines:
         lines = ", ".join(map(str, report.corrupt_lines[:10]))

@@ -233,6 +233,7 @@ async def _serve(world: World, config: SandboxConfig, host: str, port: int) -> N
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from batch.files.collisions import check_replaceable_outputs
     from batch.files.private import describe, write_private
     from batch.operations import FIELD_NAMES
     from batch.sandbox import generate_world
@@ -241,6 +242,8 @@ def _generate(args: argparse.Namespace) -> int:
         raise UsageError("--generate needs --out DIR")
     if args.generate < 0:
         raise UsageError("--generate needs a count of 0 or more")
+    outputs = {f"--out's {name}": args.out / name for name in ("world.yaml", "manifest.csv")}
+    check_replaceable_outputs(outputs, consequence="nothing was written")
     world, rows = generate_world(args.generate, args.seed)
     try:
         args.out.mkdir(parents=True, exist_ok=True)

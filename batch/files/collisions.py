@@ -1,4 +1,5 @@
-"""Refuse a command whose outputs would overwrite its own inputs or each other.
+"""Refuse a command whose outputs would overwrite its own inputs or each other, or replace
+something that is not a regular file.
 
 Every command that writes files names every file it reads and writes to `check_distinct`
 before it writes or sends anything; a new output only has to be added to its command's call.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from batch.errors import UsageError
 from batch.files.identity import FileIdentity, identity_of
+from batch.files.private import check_replaceable, describe
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,19 @@ def check_distinct(
         f"{written.role} {written.path} is the same file as {other.role} {other.path}, which "
         f"writing it would destroy; give each its own path; {consequence}"
     )
+
+
+def check_replaceable_outputs(replaces: Mapping[str, Path | None], *, consequence: str) -> None:
+    """Raise UsageError (exit 2) when a file the command will rename into place exists and is a
+    symlink, device, FIFO, socket or folder (`batch.files.private.check_replaceable`).
+
+    Called up-front, before anything is read from the network or written; the writers check
+    again when they open their temporary file. `replaces` maps flag to path (None: not in use).
+    """
+    for role, path in replaces.items():
+        if path is None:
+            continue
+        try:
+            check_replaceable(path)
+        except OSError as exc:
+            raise UsageError(f"{role} {path}: {describe(exc)}; {consequence}") from exc

@@ -8,7 +8,8 @@ planted link cannot redirect a write. `O_NOFOLLOW`, `O_CLOEXEC` and `O_BINARY` a
 the platform has them; everywhere the name is also checked before and after opening (lstat and
 fstat must agree), which catches a symlink even where `O_NOFOLLOW` does not exist. On Windows
 there are no POSIX modes: the files take the ACL of their folder (the user's profile by
-default), which is what protects them there.
+default), which is what protects them there. A file written by temp-file-and-rename must not
+replace a symlink, device, FIFO, socket or folder (`check_replaceable`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ class SymlinkRefusedError(OSError):
 
     def __init__(self, path: Path) -> None:
         super().__init__(errno.ELOOP, "it is a symbolic link; give the real file's path", str(path))
+
+
+class NotRegularFileError(OSError):
+    """The path to replace is a device, FIFO, socket or folder (refused: renaming over it would
+    destroy it, e.g. turn /dev/full into a JSON file)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            errno.EEXIST,
+            "it exists and is not a regular file (a device, pipe, socket or folder): refusing "
+            "to replace it; give a file's path",
+            str(path),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,28 @@ def _tighten(fd: int, found: os.stat_result) -> int | None:
     return loose
 
 
+def check_replaceable(target: Path) -> None:
+    """Refuse `target` unless it is absent or a regular file: it is about to be renamed over.
+
+    Every temp-file-and-rename writer calls this (through `private_temp`, and up-front before
+    anything is sent). Raises SymlinkRefusedError or NotRegularFileError; OSError when `target`
+    cannot be examined.
+    """
+    found = _lstat(target)
+    if found is None:
+        return
+    if stat.S_ISLNK(found.st_mode):
+        raise SymlinkRefusedError(target)
+    if not stat.S_ISREG(found.st_mode):
+        raise NotRegularFileError(target)
+
+
 def private_temp(target: Path) -> tuple[int, Path]:
-    """A new 0600 temporary file beside `target` (same file system, so it can be renamed in)."""
+    """A new 0600 temporary file beside `target` (same file system, so it can be renamed in).
+
+    Raises SymlinkRefusedError or NotRegularFileError (`check_replaceable`), OSError.
+    """
+    check_replaceable(target)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     return fd, Path(name)
 
@@ -109,7 +143,8 @@ def private_temp(target: Path) -> tuple[int, Path]:
 def write_private(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically: a 0600 temporary file renamed into place.
 
-    A symlink at `path` is replaced, never followed. Raises OSError; nothing is left behind.
+    A symlink or non-regular file at `path` is refused (`check_replaceable`), never replaced or
+    followed. Raises OSError; nothing is left behind.
     """
     fd, temp = private_temp(path)
     try:

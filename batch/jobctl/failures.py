@@ -28,14 +28,13 @@ import contextlib
 import csv
 import io
 import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
 from batch.errors import GraphBatchError, UsageError
-from batch.files.private import describe, private_temp
+from batch.files.private import check_replaceable, describe, private_temp
 from batch.operations import FIELD_NAMES
 from batch.safe_text import csv_cell, escape_controls
 
@@ -50,17 +49,11 @@ _HEADER_LIMIT = 65536
 
 
 def _existing_header(path: Path) -> tuple[str, ...] | None:
-    """The header row of the regular file at `path`; None when there is none; UsageError
-    when something other than a regular file is there."""
-    try:
-        found = os.lstat(path)
-    except FileNotFoundError:
+    """The header row of the regular file at `path`; None when there is none; OSError
+    when something other than a regular file is there (`check_replaceable`)."""
+    check_replaceable(path)
+    if not path.exists():
         return None
-    if not stat.S_ISREG(found.st_mode):
-        raise UsageError(
-            f"--failures-csv {path} is not a regular file (a symlink, folder or device): "
-            "refusing to replace it; nothing was sent"
-        )
     with path.open("rb") as stream:
         head = stream.read(_HEADER_LIMIT).decode("utf-8", errors="replace").lstrip("\ufeff")
     first = next(csv.reader(io.StringIO(head.partition("\n")[0])), [])

@@ -19,7 +19,7 @@ from batch.audit.writer import AuditWriteError, AuditWriter
 from batch.auth.base import AccessToken
 from batch.auth.jwt_claims import decode_claims
 from batch.errors import UsageError
-from batch.files.collisions import check_distinct
+from batch.files.collisions import check_distinct, check_replaceable_outputs
 from batch.files.identity import identity_of
 from batch.jobctl.failures import FailuresCsvWriter, yaml_columns
 from batch.jobctl.lock import JobLock, holder_path_for
@@ -50,6 +50,7 @@ def check_run_files(
         },
         consequence=NOTHING_SENT,
     )
+    check_replaceable_outputs({"--failures-csv": settings.failures_csv}, consequence=NOTHING_SENT)
 
 
 @dataclass(frozen=True)
