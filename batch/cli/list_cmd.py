@@ -52,15 +52,12 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _graph_id(text: str) -> str:
-    from pydantic import TypeAdapter, ValidationError
-
-    from batch.manifest.convert import plain_reason
-    from batch.operations import GraphId
+    from batch.operations import check_id
 
     try:
-        return TypeAdapter(GraphId).validate_python(text)
-    except ValidationError as exc:
-        raise argparse.ArgumentTypeError(f"{plain_reason(exc.errors()[0])}: {text!r}") from exc
+        return check_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}: {text!r}") from exc
 
 
 def _statuses(allowed: tuple[str, ...]) -> Callable[[str], Any]:
