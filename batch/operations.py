@@ -180,9 +180,7 @@ def _value_problem(name: str, value: object) -> str | None:
     return None
 
 
-def field_problems(
-    op_class: type[_Base], given: Mapping[str, object]
-) -> tuple[FieldProblem, ...]:
+def field_problems(op_class: type[_Base], given: Mapping[str, object]) -> tuple[FieldProblem, ...]:
     """Every problem with `given` as the fields of `op_class`: field by field in the class's
     order, then the fields it does not take, then (only if all else is right) the registration
     key rule. `given` maps field names (not `op`) to values; None means not given."""

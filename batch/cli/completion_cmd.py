@@ -12,14 +12,18 @@ from typing import Any
 
 from batch.exit_codes import ExitCode
 
+NAME = "completion"
+HELP = "print the tab-completion hook for bash, zsh or PowerShell"
+"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
+
 SHELLS = ("bash", "zsh", "powershell")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `completion` subcommand."""
     parser = subparsers.add_parser(
-        "completion",
-        help="print the tab-completion hook for bash, zsh or PowerShell",
+        NAME,
+        help=HELP,
         description=(
             "Print a script that makes SHELL complete graph-batch's commands and options. "
             'bash: eval "$(graph-batch completion bash)" in ~/.bashrc; zsh: the same with '

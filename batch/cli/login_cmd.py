@@ -6,16 +6,19 @@ import argparse
 import os
 
 from batch.auth.choices import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID
-from batch.auth.clouds import cloud_for
 from batch.cli.auth_args import CLOUD_ENV, add_cloud_argument
 from batch.exit_codes import ExitCode
+
+NAME = "login"
+HELP = "sign in once with a device code (for cron and repeated runs)"
+"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `login` subcommand."""
     parser = subparsers.add_parser(
-        "login",
-        help="sign in once with a device code (for cron and repeated runs)",
+        NAME,
+        help=HELP,
         description="Sign in as the event organizer with a device code. The sign-in record "
         "and an encrypted token cache are saved so later runs (--auth device-code, or auto) "
         "refresh silently; `graph-batch logout` removes them.",
@@ -41,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handler(args: argparse.Namespace) -> int:
     """Run the device-code flow and save the result."""
+    from batch.auth.clouds import cloud_for
     from batch.auth.device_code import login
     from batch.auth.login_state import login_path, state_dir_from
 

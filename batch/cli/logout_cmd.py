@@ -7,12 +7,16 @@ import os
 
 from batch.exit_codes import ExitCode
 
+NAME = "logout"
+HELP = "remove the saved sign-in and its token cache"
+"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `logout` subcommand."""
     parser = subparsers.add_parser(
-        "logout",
-        help="remove the saved sign-in and its token cache",
+        NAME,
+        help=HELP,
         description="Delete what `graph-batch login` saved: the sign-in record and the "
         "persistent token cache (keyring entry or file).",
     )

@@ -17,6 +17,10 @@ from batch.loopback import is_loopback
 if TYPE_CHECKING:
     from batch.sandbox import SandboxConfig, World
 
+NAME = "sandbox"
+HELP = "run a local Graph emulator to rehearse a job safely"
+"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
+
 DEFAULT_HOST = "127.0.0.1"
 HOST_VARIABLE = "GRAPH_BATCH_SANDBOX_HOST"
 
@@ -36,8 +40,8 @@ def banner_field(line: str) -> tuple[str, str] | None:
 def register(subparsers: Any) -> None:
     """Add the `sandbox` subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sandbox",
-        help="run a local Graph emulator to rehearse a job safely",
+        NAME,
+        help=HELP,
         description=(
             "Serve a local emulator of the Graph virtual-events endpoints (with throttling and "
             "optional faults) so a job can be rehearsed before it touches a real tenant; or, "
