@@ -1,9 +1,10 @@
 """The `graph-batch` command line: parse, call, map errors to exit codes. Nothing else.
 
-Each subcommand lives in its own module exposing `NAME`, `HELP` and `register(subparsers)`; the
-handler it sets as `func` returns an exit code. Only the subcommand being run gets its flags
-built, and a module imports what its command works with inside the handler: `--help`,
-`--version` and `validate` answer without loading pydantic, aiohttp, azure-identity or rich.
+Each subcommand lives in its own module `batch.cli.NAME_cmd` exposing `register(subparsers)`;
+the handler it sets as `func` returns an exit code. Only the module of the subcommand being run
+is imported and builds its flags (`batch.cli.commands` lists the others for `--help`), and it
+imports what its command works with inside the handler: `--help`, `--version` and `validate`
+answer without loading pydantic, aiohttp, azure-identity or rich.
 Expected failures arrive as `GraphBatchError` and become one line on stderr plus the documented
 exit code, never a traceback.
 """
@@ -11,45 +12,18 @@ exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import os
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 from typing import TextIO
 
 from batch import __version__
-from batch.cli import (
-    completion_cmd,
-    demo_cmd,
-    list_cmd,
-    login_cmd,
-    logout_cmd,
-    plan_cmd,
-    report_cmd,
-    run_cmd,
-    sandbox_cmd,
-    validate_cmd,
-    whoami_cmd,
-)
+from batch.cli.commands import COMMANDS
 from batch.cli.stdout_guard import guarded_stdout
 from batch.errors import GraphBatchError
 from batch.exit_codes import ExitCode
-
-COMMAND_MODULES: tuple[ModuleType, ...] = (
-    list_cmd,
-    validate_cmd,
-    plan_cmd,
-    run_cmd,
-    report_cmd,
-    sandbox_cmd,
-    login_cmd,
-    logout_cmd,
-    whoami_cmd,
-    demo_cmd,
-    completion_cmd,
-)
-
 
 COMPLETION_REQUEST = "_ARGCOMPLETE"
 """Set when the shell asks for completions (the hook `graph-batch completion SHELL` prints)."""
@@ -71,11 +45,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"graph-batch {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMAND_MODULES:
-        if only in (None, module.NAME):
-            module.register(subparsers)
+    for name, line in COMMANDS.items():
+        if only in (None, name):
+            importlib.import_module(f"batch.cli.{name}_cmd").register(subparsers)
         else:
-            subparsers.add_parser(module.NAME, help=module.HELP)
+            subparsers.add_parser(name, help=line, add_help=False)
     return parser
 
 

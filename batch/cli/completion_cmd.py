@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
 
 NAME = "completion"
-HELP = "print the tab-completion hook for bash, zsh or PowerShell"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 SHELLS = ("bash", "zsh", "powershell")
 
@@ -23,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `completion` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Print a script that makes SHELL complete graph-batch's commands and options. "
             'bash: eval "$(graph-batch completion bash)" in ~/.bashrc; zsh: the same with '

@@ -10,11 +10,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from batch.cli.commands import COMMANDS
 from batch.errors import UsageError
 
 NAME = "demo"
-HELP = "find targets with list, then run them against a local sandbox with faults"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 OUT = Path("graph-batch-demo")
 """Where the job and its audit log go unless `--out` says otherwise."""
@@ -24,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `demo` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Serve a generated tenant from an in-process sandbox with throttling and injected "
             "faults, find the targets with `graph-batch list` (published events you organize "

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.cli.auth_args import add_auth_arguments
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
 from batch.listing.kinds import EVENT_STATUSES, OPS, REGISTRATION_STATUSES, ROLES, ListKind
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from batch.listing.sinks import ManifestSink, Sink
 
 NAME = "list"
-HELP = "list events, sessions or registrations; write the matches as a job manifest"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 _EPILOG = """\
 Filters apply to each item as it arrives (Graph documents no server-side filter for these
@@ -83,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add `list` with its three kinds."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "List what is in the tenant, filter it, and print it (table, csv, json) or write "
             "a manifest that `validate` accepts and `run` runs as it is (--op OP --out FILE)."

@@ -7,18 +7,17 @@ import os
 
 from batch.auth.choices import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID
 from batch.cli.auth_args import CLOUD_ENV, add_cloud_argument
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
 
 NAME = "login"
-HELP = "sign in once with a device code (for cron and repeated runs)"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `login` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description="Sign in as the event organizer with a device code. The sign-in record "
         "and an encrypted token cache are saved so later runs (--auth device-code, or auto) "
         "refresh silently; `graph-batch logout` removes them.",

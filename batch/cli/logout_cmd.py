@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
 
 NAME = "logout"
-HELP = "remove the saved sign-in and its token cache"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `logout` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description="Delete what `graph-batch login` saved: the sign-in record and the "
         "persistent token cache (keyring entry or file).",
     )

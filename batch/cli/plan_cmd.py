@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_verbose_argument, reject_output_argument
 from batch.exit_codes import ExitCode
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from batch.settings import RateLimit
 
 NAME = "plan"
-HELP = "read each row's target and show what a run would do (changes nothing)"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 
 def _rate(text: str) -> RateLimit:
@@ -40,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `plan` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Read the current state of every row's target (GETs only, paced under the read "
             "limit) and classify each row: will-apply, already-done, not-found, forbidden, "

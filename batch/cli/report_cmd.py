@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from batch.audit.summary import AuditReport
 
 NAME = "report"
-HELP = "summarize a run from its audit log (table, JSON or JUnit XML)"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 FORMATS = ("table", "json", "junit")
 
@@ -31,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `report` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Summarize the last run in an audit log: rows per outcome and per op, throttling, "
             "elapsed time, exit code and the failed rows. Exits 0 when the run finished with no "

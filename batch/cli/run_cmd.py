@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from batch.auth.choices import CLOUD_ENDPOINTS, DEFAULT_CLOUD
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.commands import COMMANDS
 from batch.cli.help_format import ParagraphHelpFormatter
 from batch.cli.output_args import add_verbose_argument, reject_output_argument
 
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
     from batch.settings import ManifestSettings
 
 NAME = "run"
-HELP = "apply a job manifest to Microsoft Graph"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 _AUTH_FLAGS = ("auth", "token_file", "cloud")
 _EPILOG = """\
@@ -55,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `run` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Validate MANIFEST, then apply its operations through Microsoft Graph with bounded "
             "concurrency, client-side pacing and retries, recording every row in a JSON-lines "

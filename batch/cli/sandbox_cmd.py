@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batch.cli.commands import COMMANDS
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.loopback import is_loopback
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from batch.sandbox import SandboxConfig, World
 
 NAME = "sandbox"
-HELP = "run a local Graph emulator to rehearse a job safely"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 DEFAULT_HOST = "127.0.0.1"
 HOST_VARIABLE = "GRAPH_BATCH_SANDBOX_HOST"
@@ -41,7 +40,7 @@ def register(subparsers: Any) -> None:
     """Add the `sandbox` subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Serve a local emulator of the Graph virtual-events endpoints (with throttling and "
             "optional faults) so a job can be rehearsed before it touches a real tenant; or, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
 
@@ -16,15 +17,13 @@ if TYPE_CHECKING:
     from batch.manifest import Validation
 
 NAME = "validate"
-HELP = "check job manifests without sending anything"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `validate` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description=(
             "Check CSV/YAML job manifests and list every problem as FILE:LINE: field: message. "
             "Exit 0 when all are valid (warnings allowed), 2 when any has an error."

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from batch.cli.auth_args import add_auth_arguments, token_source_from_args
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
 
@@ -16,15 +17,13 @@ if TYPE_CHECKING:
     from batch.auth.describe import TokenInfo
 
 NAME = "whoami"
-HELP = "show who the Graph token speaks for (never the token)"
-"""The subcommand and its line in `graph-batch --help` (listed without building its flags)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `whoami` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help=HELP,
+        help=COMMANDS[NAME],
         description="Get a token the way `run` would and show its identity, kind "
         "(delegated/app-only), scopes or roles, tenant and expiry. Exit 3 when none works.",
     )
