@@ -162,7 +162,7 @@ _VALUE_RULES = {
     "session_id": check_id,
     "registration_email": check_email,
 }
-"""Each id-like field's check; a compared email is a registration's alternate key."""
+"""Each id field's check; an email is held to the id rules and to email-validator's."""
 
 
 def _value_problem(name: str, value: object) -> str | None:
@@ -234,6 +234,8 @@ def _required_names(op_class: type[_Base]) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Base:
+    """What every operation has: its op name, request shape and the event it acts on."""
+
     op: ClassVar[str]
     method: ClassVar[Literal["GET", "POST", "DELETE"]]
     request_class: ClassVar[RequestClass] = RequestClass.WRITE
