@@ -185,19 +185,19 @@ def field_problems(op_class: type[_Base], given: Mapping[str, object]) -> tuple[
     order, then the fields it does not take, then (only if all else is right) the registration
     key rule. `given` maps field names (not `op`) to values; None means not given."""
     op = op_class.op
+    names, required = _shape(op_class)
     found: list[FieldProblem] = []
-    for spec in fields(op_class):
-        value = given.get(spec.name)
+    for name in names:
+        value = given.get(name)
         if value is None:
-            if spec.default is MISSING:
-                found.append(FieldProblem(spec.name, f"required for op {op!r}"))
-        elif (message := _value_problem(spec.name, value)) is not None:
-            found.append(FieldProblem(spec.name, message))
-    taken = _field_names(op_class)
+            if name in required:
+                found.append(FieldProblem(name, f"required for op {op!r}"))
+        elif (message := _value_problem(name, value)) is not None:
+            found.append(FieldProblem(name, message))
     found += [
         FieldProblem(name, f"not used by op {op!r}: leave it empty")
         for name, value in given.items()
-        if name not in taken and value is not None
+        if name not in names and value is not None
     ]
     if not found and issubclass(op_class, _RegistrationOp):
         keys = (given.get("registration_id"), given.get("registration_email"))
@@ -214,8 +214,8 @@ def make_operation(
     op_class: type[Operation], given: Mapping[str, str]
 ) -> Operation | tuple[FieldProblem, ...]:
     """The `op_class` operation of the raw text fields `given`, or every problem with them."""
-    names = _field_names(op_class)
-    if not (given.keys() <= names and _required_names(op_class) <= given.keys()):
+    names, required = _shape(op_class)
+    if not (given.keys() <= names.keys() and required <= given.keys()):
         return field_problems(op_class, given)
     values: dict[str, Any] = dict(given)
     try:
@@ -224,12 +224,18 @@ def make_operation(
         return exc.problems
 
 
-def _field_names(op_class: type[_Base]) -> frozenset[str]:
-    return frozenset(spec.name for spec in fields(op_class))
+_SHAPES: dict[type[_Base], tuple[dict[str, None], frozenset[str]]] = {}
 
 
-def _required_names(op_class: type[_Base]) -> frozenset[str]:
-    return frozenset(spec.name for spec in fields(op_class) if spec.default is MISSING)
+def _shape(op_class: type[_Base]) -> tuple[dict[str, None], frozenset[str]]:
+    """`op_class`'s field names in order, and those without a default; worked out once per class
+    (every row asks)."""
+    shape = _SHAPES.get(op_class)
+    if shape is None:
+        specs = fields(op_class)
+        required = frozenset(spec.name for spec in specs if spec.default is MISSING)
+        shape = _SHAPES[op_class] = (dict.fromkeys(spec.name for spec in specs), required)
+    return shape
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,7 +251,7 @@ class _Base:
     event_id: str
 
     def __post_init__(self) -> None:
-        given = {spec.name: getattr(self, spec.name) for spec in fields(self)}
+        given = {name: getattr(self, name) for name in _shape(type(self))[0]}
         found = field_problems(type(self), given)
         if found:
             raise InvalidOperationError(found)
@@ -260,7 +266,7 @@ class _Base:
     @property
     def target(self) -> dict[str, str]:
         """The ids this operation addresses (what the audit log records as `target`)."""
-        values = ((spec.name, getattr(self, spec.name)) for spec in fields(self))
+        values = ((name, getattr(self, name)) for name in _shape(type(self))[0])
         return {name: str(value) for name, value in values if value is not None}
 
     @property
