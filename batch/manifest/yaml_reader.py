@@ -190,7 +190,8 @@ class _Document:
             yield self._problem(mark, _prefixed("defaults", problem.field), problem.message)
 
     def _settings(self, node: Node) -> Iterator[Item]:
-        """Settings as a model; each problem at its key's line (duplicates would silently win)."""
+        """The checked settings, or each problem at its key's line (a key given twice is refused:
+        PyYAML would silently keep the last)."""
         lines: dict[str, int] = {}
         repeated = False
         for key_node, _ in node.value if isinstance(node, MappingNode) else ():
@@ -209,20 +210,18 @@ class _Document:
         except yaml.MarkedYAMLError as exc:
             yield self._problem(exc.problem_mark, "settings", str(exc.problem))
             return
-        if value is None:
-            yield ManifestSettings()
-        elif not isinstance(value, dict):
+        if not isinstance(value, dict | None):
             yield self._problem(node.start_mark, "settings", "must be a mapping of setting: value")
-        else:
-            try:
-                yield ManifestSettings.from_mapping(value)
-            except SettingsError as exc:
-                for problem in exc.problems:
-                    line = lines.get(problem.key, node.start_mark.line + 1)
-                    message = problem.message
-                    if problem.given is not None:
-                        message += f" (got {shown(problem.given)})"
-                    yield Problem(self._name, line, f"settings.{problem.key}", message)
+            return
+        try:
+            settings = ManifestSettings.from_mapping(value or {})
+        except SettingsError as exc:
+            for problem in exc.problems:
+                line = lines.get(problem.key, node.start_mark.line + 1)
+                given = "" if problem.given is None else f" (got {shown(problem.given)})"
+                yield Problem(self._name, line, f"settings.{problem.key}", problem.message + given)
+            return
+        yield settings
 
     def _operations(self) -> Iterator[Item]:
         events = self._events
