@@ -260,18 +260,23 @@ class Runner:
             return self._executor.finished(
                 state, labels, Outcome.FAILED, code, error_code=code, error_message=message
             )
-        except AuthError as exc:
-            self.stop(StopReason.AUTH, exc.message)
-            return self._executor.finished(
-                state, dict(entry.labels), Outcome.FAILED, "token-refused"
-            )
         finally:
             self._in_flight.pop(task, None)
 
     async def _seated(self, state: RowState, labels: dict[str, str]) -> OpFinished:
         async with self._seats.taken():
+            if self.totals.stop_reason is not None:
+                # Stopped while this row queued for a seat (a refused token does not cancel
+                # rows): nothing of it was sent.
+                return self._executor.finished(state, labels, Outcome.SKIPPED, self._skip_reason())
             state.started = self._clock.now()  # A row's duration starts at its seat, not queue.
-            return await self._executor.execute(state, labels)
+            try:
+                return await self._executor.execute(state, labels)
+            except AuthError as exc:
+                # Stopped before the seat is given back, so no row takes it to send with a
+                # token Graph just refused.
+                self.stop(StopReason.AUTH, exc.message)
+                return self._executor.finished(state, labels, Outcome.FAILED, "token-refused")
 
     def _skip(self, entry: Entry, reason: str) -> None:
         state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())
