@@ -8,9 +8,9 @@ proportion to the window.
 - known limit: the client is told `REAL` (target: wall / ideal <= 1.03, no 429);
 - ceiling 1.5x: told 150/2s (target <= 1.05, <= 1 % of requests 429);
 - ceiling 1.5x against a sandbox whose 429s all say `Retry-After: 10` (Microsoft's sample:
-  5 windows here): the refused rows wait it out without holding up the others (target <= 1.25,
-  <= 1 % 429: the ideal plus one `Retry-After`, for a row refused near the end waits it out
-  after all the others are done);
+  5 windows here): the refused rows wait it out without holding up the others (target <= 1.30,
+  <= 1 % 429: the ceiling case's 1.05 plus one `Retry-After`, 10 s of the 40 s ideal, for a
+  row refused near the end waits it out after all the others are done);
 - two concurrent runs sharing the budget: two `graph-batch run` processes, `--shard 1/2` and
   `2/2`, each told 150/2s (target <= 1.08 combined, <= 2 % 429);
 - the budget halves 6 s in (`POST /_sandbox/limits`: another consumer appears) and is whole
@@ -267,8 +267,8 @@ def main() -> int:
         (
             "ceiling 1.5x, Retry-After: 10",
             long_wait,
-            long_wait.ratio <= 1.25 and long_wait.share_429 <= 0.01,
-            "<= 1.25, <= 1% 429",
+            long_wait.ratio <= 1.30 and long_wait.share_429 <= 0.01,
+            "<= 1.30, <= 1% 429",
         ),
         (
             "two concurrent runs, one budget",
