@@ -4,7 +4,8 @@ A row told `Retry-After: 10` must not send for 10 s (Graph counts requests sent 
 throttled: https://learn.microsoft.com/en-us/graph/throttling), but nothing says the other
 rows must wait with it. Holding a worker through that wait stalled whole runs: one overshoot
 refuses about N requests at once, all N rows sleep, and nothing is sent until they wake
-(1.3 to 1.5 times the ideal time against a server answering a constant `Retry-After: 10`).
+(`make bench`, the budget halving under a constant `Retry-After: 10`: 1.17 times the ideal
+time holding the seats, 1.09 giving them up).
 
 So a row holds a seat (`Seats.taken`) while it runs, and its retry sleep (`seatless`) gives
 the seat up: another row takes it at once, and the sleeper takes one again when its wait is
