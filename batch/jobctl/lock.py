@@ -10,7 +10,8 @@ over. Neither file is ever deleted (unlinking a locked file lets two processes l
 different files under one name), and neither is opened through a symlink.
 
 Where a platform has no file locking at all (neither `fcntl` nor `msvcrt`), the holder file
-alone is the lock: held while it names a live process on this host.
+alone is the lock (`batch.jobctl.holder_file`): created whole and exclusively, held while it
+names a live process on this host, removed on release.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from types import TracebackType
 
 from batch.errors import LockHeldError, UsageError
 from batch.files.private import describe, open_private
+from batch.jobctl import holder_file
 
 HOLDER_SUFFIX = ".holder"
 _HOLDER_LIMIT = 4096
@@ -87,6 +89,11 @@ class Holder:
         return True
 
 
+def _names_live_process(text: str) -> bool:
+    holder = Holder.parse(text)
+    return holder is not None and holder.is_alive()
+
+
 def _os_lock(fd: int) -> bool | None:
     """Lock `fd` without waiting: True taken, False held elsewhere, None no locking here."""
     try:
@@ -126,6 +133,7 @@ class JobLock:
         self._job = job or f"the lock {path}"
         self._fd: int | None = None
         self._holder_fd: int | None = None
+        self._holder_text: str | None = None
         self.stale: Holder | None = None
 
     def __enter__(self) -> JobLock:
@@ -154,17 +162,19 @@ class JobLock:
         except OSError as exc:
             os.close(fd)
             raise UsageError(f"cannot lock {self.path}: {describe(exc)}") from exc
+        if taken is None:
+            self._claim_holder_file(fd)
+            return
         try:
             holder_fd = self._open(self.holder_path)
         except UsageError:
             os.close(fd)
             raise
         recorded = Holder.parse(_read_all(holder_fd))
-        if taken is False or (taken is None and recorded is not None and recorded.is_alive()):
+        if not taken:
             for descriptor in (holder_fd, fd):
                 os.close(descriptor)
-            who = recorded.describe() if recorded else "a process that is still starting"
-            raise LockHeldError(f"another run of {self._job} holds its lock ({self.path}): {who}")
+            self._refuse(recorded)
         self._fd, self._holder_fd, self.stale = fd, holder_fd, recorded
         try:
             _overwrite(holder_fd, json.dumps(asdict(Holder.current(self._command))) + "\n")
@@ -174,10 +184,30 @@ class JobLock:
                 f"cannot write the lock file {self.holder_path}: {describe(exc)}"
             ) from exc
 
+    def _claim_holder_file(self, fd: int) -> None:
+        """No OS locking here: the holder file alone is the lock (see `holder_file`)."""
+        text = json.dumps(asdict(Holder.current(self._command))) + "\n"
+        try:
+            claim = holder_file.claim(self.holder_path, text, _names_live_process)
+        except OSError as exc:
+            os.close(fd)
+            raise UsageError(f"cannot open lock file {self.holder_path}: {describe(exc)}") from exc
+        found = Holder.parse(claim.found) if claim.found is not None else None
+        if not claim.taken:
+            os.close(fd)
+            self._refuse(found)
+        self._fd, self._holder_text, self.stale = fd, text, found
+
+    def _refuse(self, holder: Holder | None) -> None:
+        who = holder.describe() if holder else "a process that is still starting"
+        raise LockHeldError(f"another run of {self._job} holds its lock ({self.path}): {who}")
+
     def release(self) -> None:
         """Clear the holder info and drop the lock; safe to call twice."""
-        fd, holder_fd = self._fd, self._holder_fd
-        self._fd = self._holder_fd = None
+        fd, holder_fd, holder_text = self._fd, self._holder_fd, self._holder_text
+        self._fd = self._holder_fd = self._holder_text = None
+        if holder_text is not None:
+            holder_file.remove(self.holder_path)
         if holder_fd is not None:
             # Clearing first means a later taker finds an empty file, i.e. a clean release.
             with contextlib.suppress(OSError):
