@@ -8,7 +8,7 @@ a `UsageError` naming exactly where it came from, before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from batch.errors import UsageError
 from batch.loopback import is_loopback
@@ -30,14 +31,30 @@ from batch.settings import (
     GRAPH_WRITE_LIMIT,
     SETTING_NAMES,
     ApiVersion,
+    InputError,
     LogFormat,
     ManifestSettings,
     RateLimit,
     rate_limit,
 )
+from batch.wording import shown
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 ENV_PREFIX = "GRAPH_BATCH_"
+
+
+def checked(convert: Callable[[object], object]) -> PlainValidator:
+    """A pydantic validator running one of `batch.settings`' checks, so a flag or variable is
+    held to the manifest's rule; a wrong kind or range (`InputError`) gets its "(got ...)"."""
+
+    def validate(value: object) -> object:
+        try:
+            return convert(value)
+        except InputError as exc:
+            raise PydanticCustomError("setting", str(exc)) from None
+
+    return PlainValidator(validate)
+
 
 Limit = Annotated[RateLimit, PlainValidator(rate_limit), PlainSerializer(str)]
 """A `RateLimit` field of a pydantic model: read from `15/30s` (`batch.settings.rate_limit`),
@@ -133,5 +150,6 @@ def resolve_model(
         where = origin.get(name, name)
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] != "value_error" and name in chosen:
-            message += f" (got {chosen[name]!r})"
+            given = chosen[name]
+            message += f" (got {shown(given) if isinstance(given, str) else repr(given)})"
         raise UsageError(f"{where}: {message}") from exc

@@ -12,6 +12,7 @@ reads as one refused from a flag.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -21,21 +22,27 @@ from typing import Any, Literal, get_args
 from batch.auth.choices import AUTH_MODES, AuthMode
 from batch.wording import shown, suggest
 
-_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
+_LIMIT = re.compile(r"^\s*(\d{1,12})\s*/\s*(\d{1,12}(?:\.\d{1,12})?)\s*s?\s*$")
 _INTEGER = re.compile(r"([+-]?\d+(?:_\d+)*)(?:\.0*)?", re.ASCII)
+
+
+RATE_COUNT_MAX = 1_000_000_000
+RATE_WINDOW_MAX = 86_400.0
+"""A day: a longer window is a typo (a rate that slow would never finish a job)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimit:
-    """At most `count` requests per `per_seconds` seconds, written `15/30s`; both above zero
-    (ValueError otherwise)."""
+    """At most `count` requests per `per_seconds` seconds, written `15/30s`; both above zero,
+    count at most RATE_COUNT_MAX, window at most RATE_WINDOW_MAX (ValueError otherwise)."""
 
     count: int
     per_seconds: float
 
     def __post_init__(self) -> None:
-        if not (self.count > 0 and self.per_seconds > 0):
-            raise ValueError(f"the count and the window must be above zero, got {self}")
+        problem = _rate_problem(self.count, self.per_seconds)
+        if problem:
+            raise ValueError(f"{problem}, got {self}")
         object.__setattr__(self, "per_seconds", float(self.per_seconds))
 
     @classmethod
@@ -43,11 +50,12 @@ class RateLimit:
         """Parse `N/Ts` (e.g. `15/30s`); raises ValueError with a readable message."""
         match = _LIMIT.match(text)
         if match is None:
-            raise ValueError(f"expected a rate like 15/30s, got {text!r}")
-        try:
-            return cls(count=int(match[1]), per_seconds=float(match[2]))
-        except ValueError:
-            raise ValueError(f"the count and the window must be above zero, got {text!r}") from None
+            raise ValueError(f"expected a rate like 15/30s, got {shown(text)}")
+        count, per_seconds = int(match[1]), float(match[2])
+        problem = _rate_problem(count, per_seconds)
+        if problem:
+            raise ValueError(f"{problem}, got {text!r}")
+        return cls(count=count, per_seconds=per_seconds)
 
     @property
     def per_second(self) -> float:
@@ -56,6 +64,17 @@ class RateLimit:
 
     def __str__(self) -> str:
         return f"{self.count}/{self.per_seconds:g}s"
+
+
+def _rate_problem(count: int, per_seconds: float) -> str | None:
+    if isinstance(count, bool) or not (count > 0 and per_seconds > 0):
+        return "the count and the window must be above zero"
+    if count > RATE_COUNT_MAX or not per_seconds <= RATE_WINDOW_MAX:
+        return (
+            f"the count must be at most {RATE_COUNT_MAX} and the window at most "
+            f"{RATE_WINDOW_MAX:g}s (a day)"
+        )
+    return None
 
 
 def rate_limit(value: object) -> RateLimit:
@@ -93,28 +112,28 @@ class Bounds:
     def check(self, value: float) -> None:
         """Raise ValueError, in pydantic's words, when `value` is outside the range."""
         if self.le is not None and not value <= self.le:
-            raise _InputError(f"Input should be less than or equal to {self.le}")
+            raise InputError(f"Input should be less than or equal to {self.le}")
         if self.ge is not None and not value >= self.ge:
-            raise _InputError(f"Input should be greater than or equal to {self.ge}")
+            raise InputError(f"Input should be greater than or equal to {self.ge}")
         if self.gt is not None and not value > self.gt:
-            raise _InputError(f"Input should be greater than {self.gt}")
+            raise InputError(f"Input should be greater than {self.gt}")
 
 
 CONCURRENCY = Bounds(ge=1, le=256)
 MAX_ATTEMPTS = Bounds(ge=1, le=100)
-DEADLINE = Bounds(gt=0)
-"""The total time budget, in seconds."""
+DEADLINE = Bounds(gt=0, le=366 * 86_400)
+"""The total time budget, in seconds: above zero, at most a year (more is a typo)."""
 MAX_DESTRUCTIVE = Bounds(ge=0)
 
 
-class _InputError(ValueError):
+class InputError(ValueError):
     """A value of the wrong kind or range: the message does not say what was given."""
 
 
 def _text(value: object) -> str:
     if isinstance(value, str):
         return value
-    raise _InputError("Input should be a valid string")
+    raise InputError("Input should be a valid string")
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
@@ -124,12 +143,15 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
     def convert(value: object) -> str:
         if isinstance(value, str) and value in choices:
             return value
-        raise _InputError(f"Input should be {expected}")
+        raise InputError(f"Input should be {expected}")
 
     return convert
 
 
-def _integer(bounds: Bounds) -> Callable[[object], int]:
+def integer_setting(bounds: Bounds) -> Callable[[object], int]:
+    """The check of an integer setting within `bounds`, for the manifest and the run-time models
+    alike: value in, int out, InputError (or ValueError) saying what is wrong."""
+
     def convert(value: object) -> int:
         number = _as_integer(value)
         bounds.check(number)
@@ -139,28 +161,30 @@ def _integer(bounds: Bounds) -> Callable[[object], int]:
 
 
 def _as_integer(value: object) -> int:
-    """An int as pydantic's lax mode reads one: `4`, `4.0`, `'4'`, `' +4 '`, `true`."""
+    """An int as pydantic's lax mode reads one: `4`, `4.0`, `'4'`, `' +4 '`; never `true`
+    (a YAML `yes`/`true` is a slip, not a count)."""
+    if isinstance(value, bool):
+        raise InputError("Input should be a valid integer, not a boolean")
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _InputError("Input should be a finite number")
+            raise InputError("Input should be a finite number")
         if not value.is_integer():
-            raise _InputError(
-                "Input should be a valid integer, got a number with a fractional part"
-            )
+            raise InputError("Input should be a valid integer, got a number with a fractional part")
         return int(value)
     if isinstance(value, str):
         match = _INTEGER.fullmatch(value.strip())
-        if match is None:
-            raise _InputError(
-                "Input should be a valid integer, unable to parse string as an integer"
-            )
-        return int(match[1])
-    raise _InputError("Input should be a valid integer")
+        with contextlib.suppress(ValueError):  # more digits than Python converts
+            if match is not None:
+                return int(match[1])
+        raise InputError("Input should be a valid integer, unable to parse string as an integer")
+    raise InputError("Input should be a valid integer")
 
 
-def _number(bounds: Bounds) -> Callable[[object], float]:
+def number_setting(bounds: Bounds) -> Callable[[object], float]:
+    """The check of a finite number setting within `bounds` (as `integer_setting`)."""
+
     def convert(value: object) -> float:
         number = _as_number(value)
         bounds.check(number)
@@ -170,9 +194,22 @@ def _number(bounds: Bounds) -> Callable[[object], float]:
 
 
 def _as_number(value: object) -> float:
-    """A float as pydantic's lax mode reads one: `60`, `1.5`, `'1e3'`, `.inf`, `true`."""
+    """A finite float as pydantic's lax mode reads one: `60`, `1.5`, `'1e3'`; never `.inf`,
+    `.nan` or `true`."""
+    if isinstance(value, bool):
+        raise InputError("Input should be a valid number, not a boolean")
+    number = _float(value)
+    if not math.isfinite(number):
+        raise InputError("Input should be a finite number")
+    return number
+
+
+def _float(value: object) -> float:
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond any float
+            return math.inf
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -180,8 +217,8 @@ def _as_number(value: object) -> float:
                 return float(text)
         except ValueError:
             pass
-        raise _InputError("Input should be a valid number, unable to parse string as a number")
-    raise _InputError("Input should be a valid number")
+        raise InputError("Input should be a valid number, unable to parse string as a number")
+    raise InputError("Input should be a valid number")
 
 
 _CONVERT = "convert"
@@ -194,16 +231,18 @@ class ManifestSettings:
 
     base_url: str | None = field(default=None, metadata={_CONVERT: _text})
     api_version: ApiVersion | None = field(default=None, metadata={_CONVERT: _one_of(API_VERSIONS)})
-    concurrency: int | None = field(default=None, metadata={_CONVERT: _integer(CONCURRENCY)})
+    concurrency: int | None = field(default=None, metadata={_CONVERT: integer_setting(CONCURRENCY)})
     write_limit: RateLimit | None = field(default=None, metadata={_CONVERT: rate_limit})
     read_limit: RateLimit | None = field(default=None, metadata={_CONVERT: rate_limit})
-    max_attempts: int | None = field(default=None, metadata={_CONVERT: _integer(MAX_ATTEMPTS)})
-    deadline: float | None = field(default=None, metadata={_CONVERT: _number(DEADLINE)})
+    max_attempts: int | None = field(
+        default=None, metadata={_CONVERT: integer_setting(MAX_ATTEMPTS)}
+    )
+    deadline: float | None = field(default=None, metadata={_CONVERT: number_setting(DEADLINE)})
     audit_log: str | None = field(default=None, metadata={_CONVERT: _text})
     auth: AuthMode | None = field(default=None, metadata={_CONVERT: _one_of(AUTH_MODES)})
     cloud: str | None = field(default=None, metadata={_CONVERT: _text})
     max_destructive: int | None = field(
-        default=None, metadata={_CONVERT: _integer(MAX_DESTRUCTIVE)}
+        default=None, metadata={_CONVERT: integer_setting(MAX_DESTRUCTIVE)}
     )
     log_format: LogFormat | None = field(default=None, metadata={_CONVERT: _one_of(LOG_FORMATS)})
 
@@ -220,12 +259,17 @@ class ManifestSettings:
             try:
                 values[spec.name] = spec.metadata[_CONVERT](value)
             except ValueError as exc:
-                given = str(value) if isinstance(exc, _InputError) else None
+                given = _as_written(value) if isinstance(exc, InputError) else None
                 problems.append(SettingProblem(spec.name, str(exc), given))
         problems += [_unknown(key) for key in data if key not in SETTING_NAMES]
         if problems:
             raise SettingsError(tuple(problems))
         return cls(**values)
+
+
+def _as_written(value: object) -> str:
+    """`value` as YAML spells it: `true`, not Python's `True`."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in fields(ManifestSettings))
