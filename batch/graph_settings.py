@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -24,9 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from batch.errors import UsageError
-from batch.loopback import is_loopback
 from batch.settings import (
-    API_VERSIONS,
     GRAPH_READ_LIMIT,
     GRAPH_WRITE_LIMIT,
     SETTING_NAMES,
@@ -35,7 +32,10 @@ from batch.settings import (
     LogFormat,
     ManifestSettings,
     RateLimit,
+    check_base_url,
     rate_limit,
+    split_api_root,
+    version_clash,
 )
 from batch.wording import shown
 
@@ -61,21 +61,6 @@ Limit = Annotated[RateLimit, PlainValidator(rate_limit), PlainSerializer(str)]
 written back as that text."""
 
 
-def check_base_url(url: str) -> str:
-    """The base URL without a trailing slash; plain http only to a loopback host."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise ValueError(f"expected an https:// URL, got {url!r}")
-    if parts.query or parts.fragment:
-        raise ValueError(f"the base URL must not have a query or fragment: {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError(
-            f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
-            "(plain-http base URLs are allowed only to localhost/127.0.0.1/::1)"
-        )
-    return url.strip().rstrip("/")
-
-
 class GraphSettings(BaseModel):
     """Where requests go, how fast, and how diagnostics look: what `run` and `plan` share."""
 
@@ -93,14 +78,13 @@ class GraphSettings(BaseModel):
         """Accept an API root (`.../v1.0`, `.../beta`) as the base URL: people paste those."""
         if not isinstance(data, dict) or not isinstance(data.get("base_url"), str):
             return data
-        base, _, version = data["base_url"].strip().rstrip("/").rpartition("/")
-        if version not in API_VERSIONS or "://" not in base or base.endswith("/"):
+        root = split_api_root(data["base_url"])
+        if root is None:
             return data
-        if data.get("api_version", version) != version:
-            raise ValueError(
-                f"the base URL ends in /{version} but the API version is {data['api_version']}; "
-                "give the base URL without the version"
-            )
+        base, version = root
+        clash = version_clash(version, data.get("api_version", version))
+        if clash:
+            raise ValueError(clash)
         return {**data, "base_url": base, "api_version": version}
 
     @field_validator("base_url")

@@ -18,8 +18,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
-from batch.auth.choices import AUTH_MODES, AuthMode
+from batch.auth.choices import AUTH_MODES, CLOUD_ENDPOINTS, AuthMode
+from batch.loopback import is_loopback
 from batch.wording import shown, suggest
 
 _LIMIT = re.compile(r"^\s*(\d{1,12})\s*/\s*(\d{1,12}(?:\.\d{1,12})?)\s*s?\s*$")
@@ -101,6 +103,40 @@ LogFormat = Literal["console", "json"]
 LOG_FORMATS: tuple[str, ...] = get_args(LogFormat)
 
 
+def check_base_url(url: str) -> str:
+    """The base URL without a trailing slash; plain http only to a loopback host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValueError(f"expected an https:// URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"the base URL must not have a query or fragment: {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
+            "(plain-http base URLs are allowed only to localhost/127.0.0.1/::1)"
+        )
+    return url.strip().rstrip("/")
+
+
+def split_api_root(url: str) -> tuple[str, str] | None:
+    """`(base URL, API version)` when `url` is an API root such as `https://host/beta`
+    (people paste those as the base URL), else None."""
+    base, _, version = url.strip().rstrip("/").rpartition("/")
+    if version not in API_VERSIONS or "://" not in base or base.endswith("/"):
+        return None
+    return base, version
+
+
+def version_clash(in_url: str, api_version: object) -> str | None:
+    """Why a base URL ending in `/in_url` cannot go with `api_version`, or None when it can."""
+    if api_version == in_url:
+        return None
+    return (
+        f"the base URL ends in /{in_url} but the API version is {api_version}; "
+        "give the base URL without the version"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """The range a number setting must lie in (pydantic's `ge`, `le`, `gt`)."""
@@ -134,6 +170,30 @@ def _text(value: object) -> str:
     if isinstance(value, str):
         return value
     raise InputError("Input should be a valid string")
+
+
+def _base_url(value: object) -> str:
+    text = _text(value)
+    check_base_url(text)
+    return text
+
+
+def unknown_cloud(name: str) -> str | None:
+    """Why `name` is no cloud graph-batch knows (naming the choices), or None when it is one."""
+    if name in CLOUD_ENDPOINTS:
+        return None
+    choices = tuple(CLOUD_ENDPOINTS)
+    return f"unknown cloud {shown(name)}; choose one of: {', '.join(choices)}" + suggest(
+        name, choices
+    )
+
+
+def _cloud(value: object) -> str:
+    text = _text(value)
+    problem = unknown_cloud(text)
+    if problem:
+        raise ValueError(problem)
+    return text
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
@@ -229,7 +289,7 @@ _CONVERT = "convert"
 class ManifestSettings:
     """Settings a YAML manifest may carry; every field optional (None: not set)."""
 
-    base_url: str | None = field(default=None, metadata={_CONVERT: _text})
+    base_url: str | None = field(default=None, metadata={_CONVERT: _base_url})
     api_version: ApiVersion | None = field(default=None, metadata={_CONVERT: _one_of(API_VERSIONS)})
     concurrency: int | None = field(default=None, metadata={_CONVERT: integer_setting(CONCURRENCY)})
     write_limit: RateLimit | None = field(default=None, metadata={_CONVERT: rate_limit})
@@ -240,7 +300,7 @@ class ManifestSettings:
     deadline: float | None = field(default=None, metadata={_CONVERT: number_setting(DEADLINE)})
     audit_log: str | None = field(default=None, metadata={_CONVERT: _text})
     auth: AuthMode | None = field(default=None, metadata={_CONVERT: _one_of(AUTH_MODES)})
-    cloud: str | None = field(default=None, metadata={_CONVERT: _text})
+    cloud: str | None = field(default=None, metadata={_CONVERT: _cloud})
     max_destructive: int | None = field(
         default=None, metadata={_CONVERT: integer_setting(MAX_DESTRUCTIVE)}
     )
@@ -261,10 +321,18 @@ class ManifestSettings:
             except ValueError as exc:
                 given = _as_written(value) if isinstance(exc, InputError) else None
                 problems.append(SettingProblem(spec.name, str(exc), given))
+        problems += _version_problems(values)
         problems += [_unknown(key) for key in data if key not in SETTING_NAMES]
         if problems:
             raise SettingsError(tuple(problems))
         return cls(**values)
+
+
+def _version_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
+    """A base URL ending in an API version that `api_version` contradicts, as `run` refuses."""
+    root = split_api_root(values.get("base_url") or "")
+    clash = root and values.get("api_version") and version_clash(root[1], values["api_version"])
+    return [SettingProblem("base_url", clash)] if clash else []
 
 
 def _as_written(value: object) -> str:

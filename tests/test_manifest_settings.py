@@ -177,3 +177,36 @@ async def test_validate_and_run_refuse_booleans_and_infinities(
         assert done.code == ExitCode.INVALID, done.err
         assert f"{job.name}:3: {expected}" in done.out + done.err
         assert "Traceback" not in done.err
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("cloud: mars", "settings.cloud: unknown cloud 'mars'; choose one of: public, usgov,"),
+        ("cloud: publik", "settings.cloud: unknown cloud 'publik'; choose one of"),
+        ("auth: magic", "settings.auth: Input should be 'auto', 'token'"),
+        ("api_version: v2", "settings.api_version: Input should be 'v1.0' or 'beta'"),
+        ("base_url: http://graph.microsoft.com", "settings.base_url: refusing plain http"),
+        ("base_url: graph.microsoft.com", "settings.base_url: expected an https:// URL"),
+        ("base_url: https://h/?x=1", "settings.base_url: the base URL must not have a query"),
+        (
+            "{base_url: 'https://graph.microsoft.com/beta', api_version: v1.0}",
+            "settings.base_url: the base URL ends in /beta but the API version is v1.0",
+        ),
+    ],
+)
+async def test_validate_refuses_what_run_refuses_at_start(
+    tmp_path: Path, setting: str, expected: str
+) -> None:
+    """A cloud, sign-in mode, API version or base URL `run` would refuse fails `validate`."""
+    block = f"settings: {setting}" if setting.startswith("{") else f"settings:\n  {setting}"
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        f"version: 1\n{block}\noperations:\n  - {{op: cancel, event_id: e}}\n", encoding="utf-8"
+    )
+    line = 2 if setting.startswith("{") else 3
+    for command in (("validate",), ("run", "--yes")):
+        done = await run_cli(*command, job.name, env={"GRAPH_ACCESS_TOKEN": "t"}, cwd=tmp_path)
+        assert done.code == ExitCode.INVALID, (command, done.out, done.err)
+        output = done.out + done.err
+        assert f"{job.name}:{line}: {expected}" in output, (command, output)
