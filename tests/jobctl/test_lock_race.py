@@ -105,3 +105,12 @@ def test_processes_racing_for_a_dead_holders_lock_get_exactly_one_taker(
     lines = _race(tmp_path, lock)
     assert sorted(line[0] for line in lines) == ["held"] * (CONTENDERS - 1) + ["locked"]
     assert [line for line in lines if line[0] == "locked"] == [["locked", str(dead)]]
+
+
+def test_an_empty_holder_file_left_by_a_clean_release_is_free(tmp_path: Path) -> None:
+    """An empty holder file (a run with OS locking released it): one racer takes it, no stale."""
+    lock = tmp_path / "job.lock"
+    holder_path_for(lock).write_text("")
+    lines = _race(tmp_path, lock)
+    assert sorted(line[0] for line in lines) == ["held"] * (CONTENDERS - 1) + ["locked"]
+    assert [line for line in lines if line[0] == "locked"] == [["locked", "None"]]
