@@ -6,8 +6,8 @@ next run simply takes it. Who holds it (pid, host, start time, command) is writt
 `.holder` file beside the lock, since a Windows lock also bars others from reading the locked
 file; holder info still present when a run takes the lock was left by a holder that died
 without releasing it (kill -9, power loss), which the runner reports as a stale lock taken
-over. Neither file is ever deleted (unlinking a locked file lets two processes lock two
-different files under one name), and neither is opened through a symlink.
+over. With OS locking neither file is ever deleted (unlinking a locked file lets two processes
+lock two different files under one name); neither is ever opened through a symlink.
 
 Where a platform has no file locking at all (neither `fcntl` nor `msvcrt`), the holder file
 alone is the lock (`batch.jobctl.holder_file`): created whole and exclusively, held while it
@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import NoReturn
 
 from batch.errors import LockHeldError, UsageError
 from batch.files.private import describe, open_private
@@ -133,7 +134,8 @@ class JobLock:
         self._job = job or f"the lock {path}"
         self._fd: int | None = None
         self._holder_fd: int | None = None
-        self._holder_text: str | None = None
+        self._claimed = False
+        """Whether this lock holds the holder file itself (no OS locking here)."""
         self.stale: Holder | None = None
 
     def __enter__(self) -> JobLock:
@@ -177,7 +179,7 @@ class JobLock:
             self._refuse(recorded)
         self._fd, self._holder_fd, self.stale = fd, holder_fd, recorded
         try:
-            _overwrite(holder_fd, json.dumps(asdict(Holder.current(self._command))) + "\n")
+            _overwrite(holder_fd, self._holder_text())
         except OSError as exc:
             self.release()
             raise UsageError(
@@ -186,9 +188,8 @@ class JobLock:
 
     def _claim_holder_file(self, fd: int) -> None:
         """No OS locking here: the holder file alone is the lock (see `holder_file`)."""
-        text = json.dumps(asdict(Holder.current(self._command))) + "\n"
         try:
-            claim = holder_file.claim(self.holder_path, text, _names_live_process)
+            claim = holder_file.claim(self.holder_path, self._holder_text(), _names_live_process)
         except OSError as exc:
             os.close(fd)
             raise UsageError(f"cannot open lock file {self.holder_path}: {describe(exc)}") from exc
@@ -196,17 +197,20 @@ class JobLock:
         if not claim.taken:
             os.close(fd)
             self._refuse(found)
-        self._fd, self._holder_text, self.stale = fd, text, found
+        self._fd, self._claimed, self.stale = fd, True, found
 
-    def _refuse(self, holder: Holder | None) -> None:
+    def _holder_text(self) -> str:
+        return json.dumps(asdict(Holder.current(self._command))) + "\n"
+
+    def _refuse(self, holder: Holder | None) -> NoReturn:
         who = holder.describe() if holder else "a process that is still starting"
         raise LockHeldError(f"another run of {self._job} holds its lock ({self.path}): {who}")
 
     def release(self) -> None:
         """Clear the holder info and drop the lock; safe to call twice."""
-        fd, holder_fd, holder_text = self._fd, self._holder_fd, self._holder_text
-        self._fd = self._holder_fd = self._holder_text = None
-        if holder_text is not None:
+        fd, holder_fd, claimed = self._fd, self._holder_fd, self._claimed
+        self._fd, self._holder_fd, self._claimed = None, None, False
+        if claimed:
             holder_file.remove(self.holder_path)
         if holder_fd is not None:
             # Clearing first means a later taker finds an empty file, i.e. a clean release.
