@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from batch.cli import main as cli_main
+from batch.exit_codes import ExitCode
 from batch.rehearsal import sandbox_in_thread
 from batch.sandbox import FaultConfig, SandboxConfig, World, generate_world
 from batch.sandbox.generate import ORGANIZER
@@ -52,7 +53,8 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
 
 def main(out: Path) -> int:
     """Run the demo, writing into `out`; returns 0 when the listing, the run and the
-    verification all pass."""
+    verification all pass, 130 at once when Ctrl-C or SIGTERM stopped the listing or the run
+    (each already recorded and summarised what it did), else 1."""
     out.mkdir(parents=True, exist_ok=True)
     world, _ = generate_world(OPERATIONS, seed=7)
     job, audit = out / "demo.yaml", out / "demo-audit.jsonl"
@@ -80,11 +82,15 @@ def main(out: Path) -> int:
         print(f"$ graph-batch {' '.join(listing)}", flush=True)
         listed = cli_main([*listing, *base])
         sys.stderr.flush()
+        if listed == ExitCode.INTERRUPTED:
+            return listed  # Ctrl-C: stop now; there is nothing meaningful to verify.
         print(f"\n$ head -n 12 {job}")
         print("\n".join(job.read_text(encoding="utf-8").splitlines()[:12]))
         run = ["run", str(job), "--yes", "--audit-log", str(audit), "--write-limit", WRITE_LIMIT]
         print(f"\n$ graph-batch {' '.join(run)}\n", flush=True)
         code = cli_main([*run, *base])
+        if code == ExitCode.INTERRUPTED:
+            return code  # A partial run is what Ctrl-C asked for, not a failed demo.
         stats, after = sandbox.stats(), sandbox.state()
     expected, changed = _expected(world), _changed(before, after)
     twice = {key: n for key, n in stats.applied.items() if n != 1}

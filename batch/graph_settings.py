@@ -8,9 +8,8 @@ a `UsageError` naming exactly where it came from, before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -21,42 +20,45 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from batch.errors import UsageError
-from batch.loopback import is_loopback
 from batch.settings import (
-    API_VERSIONS,
     GRAPH_READ_LIMIT,
     GRAPH_WRITE_LIMIT,
     SETTING_NAMES,
     ApiVersion,
+    InputError,
     LogFormat,
     ManifestSettings,
     RateLimit,
+    check_base_url,
     rate_limit,
+    split_api_root,
+    version_clash,
 )
+from batch.wording import shown
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 ENV_PREFIX = "GRAPH_BATCH_"
 
+
+def checked(convert: Callable[[object], object]) -> PlainValidator:
+    """A pydantic validator running one of `batch.settings`' checks, so a flag or variable is
+    held to the manifest's rule; a wrong kind or range (`InputError`) gets its "(got ...)"."""
+
+    def validate(value: object) -> object:
+        try:
+            return convert(value)
+        except InputError as exc:
+            raise PydanticCustomError("setting", str(exc)) from None
+
+    return PlainValidator(validate)
+
+
 Limit = Annotated[RateLimit, PlainValidator(rate_limit), PlainSerializer(str)]
 """A `RateLimit` field of a pydantic model: read from `15/30s` (`batch.settings.rate_limit`),
 written back as that text."""
-
-
-def check_base_url(url: str) -> str:
-    """The base URL without a trailing slash; plain http only to a loopback host."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise ValueError(f"expected an https:// URL, got {url!r}")
-    if parts.query or parts.fragment:
-        raise ValueError(f"the base URL must not have a query or fragment: {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError(
-            f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
-            "(plain-http base URLs are allowed only to localhost/127.0.0.1/::1)"
-        )
-    return url.strip().rstrip("/")
 
 
 class GraphSettings(BaseModel):
@@ -76,14 +78,13 @@ class GraphSettings(BaseModel):
         """Accept an API root (`.../v1.0`, `.../beta`) as the base URL: people paste those."""
         if not isinstance(data, dict) or not isinstance(data.get("base_url"), str):
             return data
-        base, _, version = data["base_url"].strip().rstrip("/").rpartition("/")
-        if version not in API_VERSIONS or "://" not in base or base.endswith("/"):
+        root = split_api_root(data["base_url"])
+        if root is None:
             return data
-        if data.get("api_version", version) != version:
-            raise ValueError(
-                f"the base URL ends in /{version} but the API version is {data['api_version']}; "
-                "give the base URL without the version"
-            )
+        base, version = root
+        clash = version_clash(version, data.get("api_version", version))
+        if clash:
+            raise ValueError(clash)
         return {**data, "base_url": base, "api_version": version}
 
     @field_validator("base_url")
@@ -133,5 +134,6 @@ def resolve_model(
         where = origin.get(name, name)
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] != "value_error" and name in chosen:
-            message += f" (got {chosen[name]!r})"
+            given = chosen[name]
+            message += f" (got {shown(given) if isinstance(given, str) else repr(given)})"
         raise UsageError(f"{where}: {message}") from exc

@@ -12,30 +12,39 @@ reads as one refused from a flag.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
-from batch.auth.choices import AUTH_MODES, AuthMode
+from batch.auth.choices import AUTH_MODES, CLOUD_ENDPOINTS, AuthMode
+from batch.loopback import is_loopback
 from batch.wording import shown, suggest
 
-_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
+_LIMIT = re.compile(r"^\s*(\d{1,12})\s*/\s*(\d{1,12}(?:\.\d{1,12})?)\s*s?\s*$")
 _INTEGER = re.compile(r"([+-]?\d+(?:_\d+)*)(?:\.0*)?", re.ASCII)
+
+
+RATE_COUNT_MAX = 1_000_000_000
+RATE_WINDOW_MAX = 86_400.0
+"""A day: a longer window is a typo (a rate that slow would never finish a job)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimit:
-    """At most `count` requests per `per_seconds` seconds, written `15/30s`; both above zero
-    (ValueError otherwise)."""
+    """At most `count` requests per `per_seconds` seconds, written `15/30s`; both above zero,
+    count at most RATE_COUNT_MAX, window at most RATE_WINDOW_MAX (ValueError otherwise)."""
 
     count: int
     per_seconds: float
 
     def __post_init__(self) -> None:
-        if not (self.count > 0 and self.per_seconds > 0):
-            raise ValueError(f"the count and the window must be above zero, got {self}")
+        problem = _rate_problem(self.count, self.per_seconds)
+        if problem:
+            raise ValueError(f"{problem}, got {self}")
         object.__setattr__(self, "per_seconds", float(self.per_seconds))
 
     @classmethod
@@ -43,11 +52,12 @@ class RateLimit:
         """Parse `N/Ts` (e.g. `15/30s`); raises ValueError with a readable message."""
         match = _LIMIT.match(text)
         if match is None:
-            raise ValueError(f"expected a rate like 15/30s, got {text!r}")
-        try:
-            return cls(count=int(match[1]), per_seconds=float(match[2]))
-        except ValueError:
-            raise ValueError(f"the count and the window must be above zero, got {text!r}") from None
+            raise ValueError(f"expected a rate like 15/30s, got {shown(text)}")
+        count, per_seconds = int(match[1]), float(match[2])
+        problem = _rate_problem(count, per_seconds)
+        if problem:
+            raise ValueError(f"{problem}, got {text!r}")
+        return cls(count=count, per_seconds=per_seconds)
 
     @property
     def per_second(self) -> float:
@@ -56,6 +66,17 @@ class RateLimit:
 
     def __str__(self) -> str:
         return f"{self.count}/{self.per_seconds:g}s"
+
+
+def _rate_problem(count: int, per_seconds: float) -> str | None:
+    if isinstance(count, bool) or not (count > 0 and per_seconds > 0):
+        return "the count and the window must be above zero"
+    if count > RATE_COUNT_MAX or not per_seconds <= RATE_WINDOW_MAX:
+        return (
+            f"the count must be at most {RATE_COUNT_MAX} and the window at most "
+            f"{RATE_WINDOW_MAX:g}s (a day)"
+        )
+    return None
 
 
 def rate_limit(value: object) -> RateLimit:
@@ -82,6 +103,40 @@ LogFormat = Literal["console", "json"]
 LOG_FORMATS: tuple[str, ...] = get_args(LogFormat)
 
 
+def check_base_url(url: str) -> str:
+    """The base URL without a trailing slash; plain http only to a loopback host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValueError(f"expected an https:// URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"the base URL must not have a query or fragment: {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"refusing plain http to {parts.hostname}: tokens would travel unencrypted "
+            "(plain-http base URLs are allowed only to localhost/127.0.0.1/::1)"
+        )
+    return url.strip().rstrip("/")
+
+
+def split_api_root(url: str) -> tuple[str, str] | None:
+    """`(base URL, API version)` when `url` is an API root such as `https://host/beta`
+    (people paste those as the base URL), else None."""
+    base, _, version = url.strip().rstrip("/").rpartition("/")
+    if version not in API_VERSIONS or "://" not in base or base.endswith("/"):
+        return None
+    return base, version
+
+
+def version_clash(in_url: str, api_version: object) -> str | None:
+    """Why a base URL ending in `/in_url` cannot go with `api_version`, or None when it can."""
+    if api_version == in_url:
+        return None
+    return (
+        f"the base URL ends in /{in_url} but the API version is {api_version}; "
+        "give the base URL without the version"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """The range a number setting must lie in (pydantic's `ge`, `le`, `gt`)."""
@@ -93,28 +148,52 @@ class Bounds:
     def check(self, value: float) -> None:
         """Raise ValueError, in pydantic's words, when `value` is outside the range."""
         if self.le is not None and not value <= self.le:
-            raise _InputError(f"Input should be less than or equal to {self.le}")
+            raise InputError(f"Input should be less than or equal to {self.le}")
         if self.ge is not None and not value >= self.ge:
-            raise _InputError(f"Input should be greater than or equal to {self.ge}")
+            raise InputError(f"Input should be greater than or equal to {self.ge}")
         if self.gt is not None and not value > self.gt:
-            raise _InputError(f"Input should be greater than {self.gt}")
+            raise InputError(f"Input should be greater than {self.gt}")
 
 
 CONCURRENCY = Bounds(ge=1, le=256)
 MAX_ATTEMPTS = Bounds(ge=1, le=100)
-DEADLINE = Bounds(gt=0)
-"""The total time budget, in seconds."""
+DEADLINE = Bounds(gt=0, le=366 * 86_400)
+"""The total time budget, in seconds: above zero, at most a year (more is a typo)."""
 MAX_DESTRUCTIVE = Bounds(ge=0)
 
 
-class _InputError(ValueError):
+class InputError(ValueError):
     """A value of the wrong kind or range: the message does not say what was given."""
 
 
 def _text(value: object) -> str:
     if isinstance(value, str):
         return value
-    raise _InputError("Input should be a valid string")
+    raise InputError("Input should be a valid string")
+
+
+def _base_url(value: object) -> str:
+    text = _text(value)
+    check_base_url(text)
+    return text
+
+
+def unknown_cloud(name: str) -> str | None:
+    """Why `name` is no cloud graph-batch knows (naming the choices), or None when it is one."""
+    if name in CLOUD_ENDPOINTS:
+        return None
+    choices = tuple(CLOUD_ENDPOINTS)
+    return f"unknown cloud {shown(name)}; choose one of: {', '.join(choices)}" + suggest(
+        name, choices
+    )
+
+
+def _cloud(value: object) -> str:
+    text = _text(value)
+    problem = unknown_cloud(text)
+    if problem:
+        raise ValueError(problem)
+    return text
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
@@ -124,12 +203,15 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
     def convert(value: object) -> str:
         if isinstance(value, str) and value in choices:
             return value
-        raise _InputError(f"Input should be {expected}")
+        raise InputError(f"Input should be {expected}")
 
     return convert
 
 
-def _integer(bounds: Bounds) -> Callable[[object], int]:
+def integer_setting(bounds: Bounds) -> Callable[[object], int]:
+    """The check of an integer setting within `bounds`, for the manifest and the run-time models
+    alike: value in, int out, InputError (or ValueError) saying what is wrong."""
+
     def convert(value: object) -> int:
         number = _as_integer(value)
         bounds.check(number)
@@ -139,28 +221,30 @@ def _integer(bounds: Bounds) -> Callable[[object], int]:
 
 
 def _as_integer(value: object) -> int:
-    """An int as pydantic's lax mode reads one: `4`, `4.0`, `'4'`, `' +4 '`, `true`."""
+    """An int as pydantic's lax mode reads one: `4`, `4.0`, `'4'`, `' +4 '`; never `true`
+    (a YAML `yes`/`true` is a slip, not a count)."""
+    if isinstance(value, bool):
+        raise InputError("Input should be a valid integer, not a boolean")
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _InputError("Input should be a finite number")
+            raise InputError("Input should be a finite number")
         if not value.is_integer():
-            raise _InputError(
-                "Input should be a valid integer, got a number with a fractional part"
-            )
+            raise InputError("Input should be a valid integer, got a number with a fractional part")
         return int(value)
     if isinstance(value, str):
         match = _INTEGER.fullmatch(value.strip())
-        if match is None:
-            raise _InputError(
-                "Input should be a valid integer, unable to parse string as an integer"
-            )
-        return int(match[1])
-    raise _InputError("Input should be a valid integer")
+        with contextlib.suppress(ValueError):  # more digits than Python converts
+            if match is not None:
+                return int(match[1])
+        raise InputError("Input should be a valid integer, unable to parse string as an integer")
+    raise InputError("Input should be a valid integer")
 
 
-def _number(bounds: Bounds) -> Callable[[object], float]:
+def number_setting(bounds: Bounds) -> Callable[[object], float]:
+    """The check of a finite number setting within `bounds` (as `integer_setting`)."""
+
     def convert(value: object) -> float:
         number = _as_number(value)
         bounds.check(number)
@@ -170,9 +254,22 @@ def _number(bounds: Bounds) -> Callable[[object], float]:
 
 
 def _as_number(value: object) -> float:
-    """A float as pydantic's lax mode reads one: `60`, `1.5`, `'1e3'`, `.inf`, `true`."""
+    """A finite float as pydantic's lax mode reads one: `60`, `1.5`, `'1e3'`; never `.inf`,
+    `.nan` or `true`."""
+    if isinstance(value, bool):
+        raise InputError("Input should be a valid number, not a boolean")
+    number = _float(value)
+    if not math.isfinite(number):
+        raise InputError("Input should be a finite number")
+    return number
+
+
+def _float(value: object) -> float:
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond any float
+            return math.inf
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -180,8 +277,8 @@ def _as_number(value: object) -> float:
                 return float(text)
         except ValueError:
             pass
-        raise _InputError("Input should be a valid number, unable to parse string as a number")
-    raise _InputError("Input should be a valid number")
+        raise InputError("Input should be a valid number, unable to parse string as a number")
+    raise InputError("Input should be a valid number")
 
 
 _CONVERT = "convert"
@@ -192,18 +289,20 @@ _CONVERT = "convert"
 class ManifestSettings:
     """Settings a YAML manifest may carry; every field optional (None: not set)."""
 
-    base_url: str | None = field(default=None, metadata={_CONVERT: _text})
+    base_url: str | None = field(default=None, metadata={_CONVERT: _base_url})
     api_version: ApiVersion | None = field(default=None, metadata={_CONVERT: _one_of(API_VERSIONS)})
-    concurrency: int | None = field(default=None, metadata={_CONVERT: _integer(CONCURRENCY)})
+    concurrency: int | None = field(default=None, metadata={_CONVERT: integer_setting(CONCURRENCY)})
     write_limit: RateLimit | None = field(default=None, metadata={_CONVERT: rate_limit})
     read_limit: RateLimit | None = field(default=None, metadata={_CONVERT: rate_limit})
-    max_attempts: int | None = field(default=None, metadata={_CONVERT: _integer(MAX_ATTEMPTS)})
-    deadline: float | None = field(default=None, metadata={_CONVERT: _number(DEADLINE)})
+    max_attempts: int | None = field(
+        default=None, metadata={_CONVERT: integer_setting(MAX_ATTEMPTS)}
+    )
+    deadline: float | None = field(default=None, metadata={_CONVERT: number_setting(DEADLINE)})
     audit_log: str | None = field(default=None, metadata={_CONVERT: _text})
     auth: AuthMode | None = field(default=None, metadata={_CONVERT: _one_of(AUTH_MODES)})
-    cloud: str | None = field(default=None, metadata={_CONVERT: _text})
+    cloud: str | None = field(default=None, metadata={_CONVERT: _cloud})
     max_destructive: int | None = field(
-        default=None, metadata={_CONVERT: _integer(MAX_DESTRUCTIVE)}
+        default=None, metadata={_CONVERT: integer_setting(MAX_DESTRUCTIVE)}
     )
     log_format: LogFormat | None = field(default=None, metadata={_CONVERT: _one_of(LOG_FORMATS)})
 
@@ -220,12 +319,25 @@ class ManifestSettings:
             try:
                 values[spec.name] = spec.metadata[_CONVERT](value)
             except ValueError as exc:
-                given = str(value) if isinstance(exc, _InputError) else None
+                given = _as_written(value) if isinstance(exc, InputError) else None
                 problems.append(SettingProblem(spec.name, str(exc), given))
+        problems += _version_problems(values)
         problems += [_unknown(key) for key in data if key not in SETTING_NAMES]
         if problems:
             raise SettingsError(tuple(problems))
         return cls(**values)
+
+
+def _version_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
+    """A base URL ending in an API version that `api_version` contradicts, as `run` refuses."""
+    root = split_api_root(values.get("base_url") or "")
+    clash = root and values.get("api_version") and version_clash(root[1], values["api_version"])
+    return [SettingProblem("base_url", clash)] if clash else []
+
+
+def _as_written(value: object) -> str:
+    """`value` as YAML spells it: `true`, not Python's `True`."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in fields(ManifestSettings))

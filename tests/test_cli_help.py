@@ -8,8 +8,10 @@ import io
 import pytest
 
 from batch.cli import build_parser, error_text
+from batch.exit_codes import ExitCode
 from batch.planning.settings import PlanSettings
 from batch.run.settings import RunSettings
+from tests.process_helpers import run_cli
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -101,3 +103,31 @@ def test_errors_wrap_on_a_terminal_and_stay_one_line_in_logs(
     assert all(line.startswith("  ") for line in wrapped[1:])
     assert url in wrapped[-1]
     assert error_text(message, io.StringIO()) == f"graph-batch: {message}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["valdate", "x.csv"], "unknown command 'valdate'; did you mean 'validate'?"),
+        (["rn", "job.csv", "--yes"], "unknown command 'rn'; did you mean 'run'?"),
+        (["frobnicate"], "unknown command 'frobnicate'; choose one of: list, validate, plan,"),
+        (["--verison"], "unknown option '--verison'; did you mean '--version'?"),
+        (["--hlep"], "unknown option '--hlep'; did you mean '--help'?"),
+        (["--verison", "validate", "x.csv"], "unknown option '--verison'; did you mean"),
+        (["-x"], "unknown option '-x'; see graph-batch --help"),
+    ],
+)
+async def test_typos_name_the_word_and_suggest_the_command(argv: list[str], expected: str) -> None:
+    """A mistyped command or top-level option: exit 2, one message naming it, a did-you-mean."""
+    done = await run_cli(*argv)
+    assert done.code == ExitCode.INVALID
+    assert done.err.splitlines()[-1].startswith(f"graph-batch: error: {expected}")
+    assert "the following arguments are required" not in done.err
+    assert "Traceback" not in done.err
+
+
+@pytest.mark.parametrize("argv", [["--vers"], ["--version"], ["--version", "bogus"]])
+async def test_version_and_its_prefixes_still_answer(argv: list[str]) -> None:
+    """`--version` (or a prefix argparse accepts) prints the version and exits 0."""
+    done = await run_cli(*argv)
+    assert (done.code, done.out.split()[0]) == (ExitCode.OK, "graph-batch")

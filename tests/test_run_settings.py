@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from batch.errors import UsageError
-from batch.graph_settings import check_base_url
 from batch.run.settings import resolve_settings
-from batch.settings import ManifestSettings, RateLimit
+from batch.settings import ManifestSettings, RateLimit, check_base_url
 
 MANIFEST = ManifestSettings.from_mapping(
     {"concurrency": 2, "write_limit": "5/10s", "deadline": 60.0}

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from batch.auth.choices import CLOUD_ENDPOINTS, DEFAULT_CLOUD
 from batch.errors import UsageError
+from batch.settings import unknown_cloud
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ CLOUDS: MappingProxyType[str, Cloud] = MappingProxyType(
 
 def cloud_for(name: str | None) -> Cloud:
     """The cloud called `name` (None means public); UsageError naming the valid choices."""
-    try:
-        return CLOUDS[name or DEFAULT_CLOUD]
-    except KeyError:
-        choices = ", ".join(CLOUDS)
-        raise UsageError(f"unknown cloud {name!r}; choose one of: {choices}") from None
+    chosen = name or DEFAULT_CLOUD
+    problem = unknown_cloud(chosen)
+    if problem:
+        raise UsageError(problem)
+    return CLOUDS[chosen]
 
 
 def graph_base_url_for(cloud: str | None) -> str:

@@ -59,6 +59,36 @@ def _command(argv: Sequence[str]) -> str:
     return next((word for word in argv if not word.startswith("-")), "")
 
 
+TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
+"""The options `graph-batch` itself takes before a command (each command has its own)."""
+
+
+def refuse_unknown_words(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Exit 2 naming the first unknown command or top-level option in `argv`, with a did-you-mean.
+
+    argparse alone lists every command for a typo'd one and, for a typo'd option with no
+    command, only says a command is required. Words after `-h`/`--help`/`--version` are left to
+    argparse (it answers those first); a unique prefix of a long option is that option, as
+    argparse reads it.
+    """
+    from batch.wording import suggest
+
+    for word in argv:
+        if word == "--":  # what follows is positional: the command
+            continue
+        if not word.startswith("-"):
+            if word not in COMMANDS:
+                hint = suggest(word, tuple(COMMANDS)) or f"; choose one of: {', '.join(COMMANDS)}"
+                parser.error(f"unknown command {word!r}{hint}")
+            return
+        known = [option for option in TOP_LEVEL_OPTIONS if option == word]
+        known = known or [o for o in TOP_LEVEL_OPTIONS if word[2:] and o.startswith(word)]
+        if len(known) != 1:
+            hint = suggest(word, TOP_LEVEL_OPTIONS) or "; see graph-batch --help"
+            parser.error(f"unknown option {word!r}{hint}")
+        return
+
+
 def error_text(message: str, stream: TextIO) -> str:
     """`graph-batch: message`, wrapped to a terminal's width (one line for logs and pipes)."""
     text = f"graph-batch: {message}"
@@ -83,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if COMPLETION_REQUEST in os.environ:
         _complete(build_parser())
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(_command(words)).parse_args(words)
+    parser = build_parser(_command(words))
+    refuse_unknown_words(parser, words)
+    args = parser.parse_args(words)
     try:
         # A reader closing stdout early (`| head`) only stops the printing: see stdout_guard.
         with guarded_stdout():

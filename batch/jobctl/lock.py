@@ -6,11 +6,12 @@ next run simply takes it. Who holds it (pid, host, start time, command) is writt
 `.holder` file beside the lock, since a Windows lock also bars others from reading the locked
 file; holder info still present when a run takes the lock was left by a holder that died
 without releasing it (kill -9, power loss), which the runner reports as a stale lock taken
-over. Neither file is ever deleted (unlinking a locked file lets two processes lock two
-different files under one name), and neither is opened through a symlink.
+over. With OS locking neither file is ever deleted (unlinking a locked file lets two processes
+lock two different files under one name); neither is ever opened through a symlink.
 
 Where a platform has no file locking at all (neither `fcntl` nor `msvcrt`), the holder file
-alone is the lock: held while it names a live process on this host.
+alone is the lock (`batch.jobctl.holder_file`): created whole and exclusively, held while it
+names a live process on this host, removed on release.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import NoReturn
 
 from batch.errors import LockHeldError, UsageError
 from batch.files.private import describe, open_private
+from batch.jobctl import holder_file
 
 HOLDER_SUFFIX = ".holder"
 _HOLDER_LIMIT = 4096
@@ -87,6 +90,11 @@ class Holder:
         return True
 
 
+def _names_live_process(text: str) -> bool:
+    holder = Holder.parse(text)
+    return holder is not None and holder.is_alive()
+
+
 def _os_lock(fd: int) -> bool | None:
     """Lock `fd` without waiting: True taken, False held elsewhere, None no locking here."""
     try:
@@ -126,6 +134,8 @@ class JobLock:
         self._job = job or f"the lock {path}"
         self._fd: int | None = None
         self._holder_fd: int | None = None
+        self._claimed = False
+        """Whether this lock holds the holder file itself (no OS locking here)."""
         self.stale: Holder | None = None
 
     def __enter__(self) -> JobLock:
@@ -154,30 +164,54 @@ class JobLock:
         except OSError as exc:
             os.close(fd)
             raise UsageError(f"cannot lock {self.path}: {describe(exc)}") from exc
+        if taken is None:
+            self._claim_holder_file(fd)
+            return
         try:
             holder_fd = self._open(self.holder_path)
         except UsageError:
             os.close(fd)
             raise
         recorded = Holder.parse(_read_all(holder_fd))
-        if taken is False or (taken is None and recorded is not None and recorded.is_alive()):
+        if not taken:
             for descriptor in (holder_fd, fd):
                 os.close(descriptor)
-            who = recorded.describe() if recorded else "a process that is still starting"
-            raise LockHeldError(f"another run of {self._job} holds its lock ({self.path}): {who}")
+            self._refuse(recorded)
         self._fd, self._holder_fd, self.stale = fd, holder_fd, recorded
         try:
-            _overwrite(holder_fd, json.dumps(asdict(Holder.current(self._command))) + "\n")
+            _overwrite(holder_fd, self._holder_text())
         except OSError as exc:
             self.release()
             raise UsageError(
                 f"cannot write the lock file {self.holder_path}: {describe(exc)}"
             ) from exc
 
+    def _claim_holder_file(self, fd: int) -> None:
+        """No OS locking here: the holder file alone is the lock (see `holder_file`)."""
+        try:
+            claim = holder_file.claim(self.holder_path, self._holder_text(), _names_live_process)
+        except OSError as exc:
+            os.close(fd)
+            raise UsageError(f"cannot open lock file {self.holder_path}: {describe(exc)}") from exc
+        found = Holder.parse(claim.found) if claim.found is not None else None
+        if not claim.taken:
+            os.close(fd)
+            self._refuse(found)
+        self._fd, self._claimed, self.stale = fd, True, found
+
+    def _holder_text(self) -> str:
+        return json.dumps(asdict(Holder.current(self._command))) + "\n"
+
+    def _refuse(self, holder: Holder | None) -> NoReturn:
+        who = holder.describe() if holder else "a process that is still starting"
+        raise LockHeldError(f"another run of {self._job} holds its lock ({self.path}): {who}")
+
     def release(self) -> None:
         """Clear the holder info and drop the lock; safe to call twice."""
-        fd, holder_fd = self._fd, self._holder_fd
-        self._fd = self._holder_fd = None
+        fd, holder_fd, claimed = self._fd, self._holder_fd, self._claimed
+        self._fd, self._holder_fd, self._claimed = None, None, False
+        if claimed:
+            holder_file.remove(self.holder_path)
         if holder_fd is not None:
             # Clearing first means a later taker finds an empty file, i.e. a clean release.
             with contextlib.suppress(OSError):

@@ -12,13 +12,14 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Annotated
 
 from pydantic import Field
 
 from batch.auth.base import TokenSource
 from batch.auth.factory import token_refused_error
 from batch.auth.token_holder import TokenHolder
-from batch.graph_settings import GraphSettings
+from batch.graph_settings import GraphSettings, checked
 from batch.http.client import GraphClient
 from batch.http.pacing import Clock, MonotonicClock, Pacer
 from batch.listing.filters import ItemFilter, start_of
@@ -29,15 +30,15 @@ from batch.listing.rows import Listed
 from batch.listing.sinks import Sink
 from batch.listing.targets import Collection
 from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
-from batch.settings import MAX_ATTEMPTS
+from batch.settings import MAX_ATTEMPTS, integer_setting
 
 
 class ListSettings(GraphSettings):
     """What configures one listing (same names and precedence as `run`'s settings)."""
 
     request_timeout: float = Field(default=60.0, gt=0, le=600)
-    max_attempts: int = Field(
-        default=PLAN_RETRY_POLICY.max_attempts, ge=MAX_ATTEMPTS.ge, le=MAX_ATTEMPTS.le
+    max_attempts: Annotated[int, checked(integer_setting(MAX_ATTEMPTS))] = (
+        PLAN_RETRY_POLICY.max_attempts
     )
 
 

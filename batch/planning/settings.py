@@ -8,17 +8,16 @@ write to, with the same default concurrency (4).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import Field
-
-from batch.graph_settings import GraphSettings, resolve_model
-from batch.settings import CONCURRENCY, ManifestSettings
+from batch.graph_settings import GraphSettings, checked, resolve_model
+from batch.settings import CONCURRENCY, ManifestSettings, integer_setting
 
 
 class PlanSettings(GraphSettings):
     """Everything that configures one plan."""
 
-    concurrency: int = Field(default=4, ge=CONCURRENCY.ge, le=CONCURRENCY.le)
+    concurrency: Annotated[int, checked(integer_setting(CONCURRENCY))] = 4
 
 
 def resolve_plan_settings(

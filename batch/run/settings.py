@@ -7,26 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from batch.durations import parse_duration
-from batch.graph_settings import GraphSettings, resolve_model
-from batch.settings import CONCURRENCY, DEADLINE, MAX_ATTEMPTS, MAX_DESTRUCTIVE, ManifestSettings
+from batch.graph_settings import GraphSettings, checked, resolve_model
+from batch.settings import (
+    CONCURRENCY,
+    DEADLINE,
+    MAX_ATTEMPTS,
+    MAX_DESTRUCTIVE,
+    ManifestSettings,
+    integer_setting,
+    number_setting,
+)
 
 
 class RunSettings(GraphSettings):
     """Everything that configures one run; built once by `resolve_settings`."""
 
-    concurrency: int = Field(default=4, ge=CONCURRENCY.ge, le=CONCURRENCY.le)
-    max_attempts: int = Field(default=6, ge=MAX_ATTEMPTS.ge, le=MAX_ATTEMPTS.le)
-    deadline: float | None = Field(default=None, gt=DEADLINE.gt)
+    concurrency: Annotated[int, checked(integer_setting(CONCURRENCY))] = 4
+    max_attempts: Annotated[int, checked(integer_setting(MAX_ATTEMPTS))] = 6
+    deadline: Annotated[float, checked(number_setting(DEADLINE))] | None = None
     request_timeout: float = Field(default=60.0, gt=0, le=600)
     audit_log: Path | None = None
     yes: bool = False
     dry_run: bool = False
     quiet: bool = False
-    max_destructive: int | None = Field(default=None, ge=MAX_DESTRUCTIVE.ge)
+    max_destructive: Annotated[int, checked(integer_setting(MAX_DESTRUCTIVE))] | None = None
     shard: str | None = None
     resume: bool = False
     failures_csv: Path | None = None
