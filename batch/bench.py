@@ -7,10 +7,16 @@ proportion to the window.
 
 - known limit: the client is told `REAL` (target: wall / ideal <= 1.03, no 429);
 - ceiling 1.5x: told 150/2s (target <= 1.05, <= 1 % of requests 429);
+- ceiling 1.5x against a sandbox whose 429s all say `Retry-After: 10` (Microsoft's sample:
+  5 windows here): the refused rows wait it out without holding up the others (target <= 1.30,
+  <= 1 % 429: the ceiling case's 1.05 plus one `Retry-After`, 10 s of the 40 s ideal, for a
+  row refused near the end waits it out after all the others are done);
 - two concurrent runs sharing the budget: two `graph-batch run` processes, `--shard 1/2` and
   `2/2`, each told 150/2s (target <= 1.08 combined, <= 2 % 429);
 - the budget halves 6 s in (`POST /_sandbox/limits`: another consumer appears) and is whole
-  again at 14 s; told `REAL` (target: converges within 2 windows);
+  again at 14 s; told `REAL` (target: converges within 2 windows); and again with every 429
+  saying `Retry-After: 10`, where the halving refuses every seat's row at once (target: wall /
+  ideal <= 1.12; each such row used to hold its seat for the 10 s);
 - with `BENCH_FAULTS=1` also: 3 % of writes 503 with `Retry-After: 2` and 2 % dropped after
   applying, told `REAL` (the measurement behind the 503 decision in `batch.http.pacing`).
 
@@ -56,6 +62,7 @@ FAULTS = (
     *("--fault", "503-retry-after=0.03", "--fault", "drop-after=0.02"),
     *("--fault-class", "write"),
 )
+LONG_RETRY_AFTER = ("--retry-after-429", "10")
 FAST_OPS = 3000
 
 
@@ -118,14 +125,14 @@ def _single(
     work: Path,
     limit: str,
     *,
-    faults: tuple[str, ...] = (),
+    sandbox_flags: tuple[str, ...] = (),
     during: Callable[[RemoteSandbox], None] | None = None,
 ) -> tuple[Outcome, list[dict[str, Any]]]:
     """One run of `WRITES` writes told `limit`; `during` runs beside it (budget changes)."""
     world, rows = _rows(WRITES, seed=11)
     job = write_yaml_job(rows, work / "job.yaml")
     audit = work / f"audit-{time.monotonic_ns()}.jsonl"
-    flags = ["--write-limit", str(REAL), "--read-limit", HUGE_LIMIT, *LATENCY, *faults]
+    flags = ["--write-limit", str(REAL), "--read-limit", HUGE_LIMIT, *LATENCY, *sandbox_flags]
     with sandbox_in_subprocess(world, *flags) as sandbox:
         os.environ["GRAPH_ACCESS_TOKEN"] = sandbox.token
         helper = threading.Thread(target=during, args=(sandbox,)) if during else None
@@ -193,7 +200,7 @@ def _windows_to_converge(
     return None
 
 
-def _halving(work: Path) -> Outcome:
+def _halving(work: Path, sandbox_flags: tuple[str, ...] = ()) -> Outcome:
     """The budget halves `HALVED_AT` s into the run and is whole again at `RECOVERED_AT`."""
     changes: dict[str, float] = {}
     half = RateLimit(count=REAL.count // 2, per_seconds=REAL.per_seconds)
@@ -205,7 +212,7 @@ def _halving(work: Path) -> Outcome:
             sandbox.set_limits(write_limit=str(limit))
             changes[name] = time.time()
 
-    outcome, records = _single(work, str(REAL), during=change_budget)
+    outcome, records = _single(work, str(REAL), sandbox_flags=sandbox_flags, during=change_budget)
     attempts = [
         (_stamp(r), r["status"])
         for r in records
@@ -241,11 +248,13 @@ def main() -> int:
         work = Path(tmp)
         known, _ = _single(work, str(REAL))
         ceiling, _ = _single(work, CEILING)
+        long_wait, _ = _single(work, CEILING, sandbox_flags=LONG_RETRY_AFTER)
         shared = _two_runs(work)
         halving = _halving(work)
+        long_halving = _halving(work, LONG_RETRY_AFTER)
         faulty = None
         if os.environ.get("BENCH_FAULTS"):
-            faulty, _ = _single(work, str(REAL), faults=FAULTS)
+            faulty, _ = _single(work, str(REAL), sandbox_flags=FAULTS)
         ops_per_second, fast_lost = _unthrottled(work)
     cases = [
         ("known limit", known, known.ratio <= 1.03 and known.share_429 == 0, "<= 1.03, no 429"),
@@ -254,6 +263,12 @@ def main() -> int:
             ceiling,
             ceiling.ratio <= 1.05 and ceiling.share_429 <= 0.01,
             "<= 1.05, <= 1% 429",
+        ),
+        (
+            "ceiling 1.5x, Retry-After: 10",
+            long_wait,
+            long_wait.ratio <= 1.30 and long_wait.share_429 <= 0.01,
+            "<= 1.30, <= 1% 429",
         ),
         (
             "two concurrent runs, one budget",
@@ -266,6 +281,12 @@ def main() -> int:
             halving,
             halving.windows is not None and halving.windows <= 2,
             "converges <= 2 windows",
+        ),
+        (
+            "budget halves, Retry-After: 10",
+            long_halving,
+            long_halving.ratio <= 1.12,
+            "<= 1.12",
         ),
     ]
     if faulty is not None:

@@ -40,9 +40,9 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Cli:
 
 
 async def run_manifest(
-    capsys: pytest.CaptureFixture[str], manifest: Path, base_url: str, audit: Path
+    capsys: pytest.CaptureFixture[str], manifest: Path, base_url: str, audit: Path, *extra: str
 ) -> Cli:
-    """`graph-batch run MANIFEST --yes --quiet` against `base_url`, audit log at `audit`."""
+    """`graph-batch run MANIFEST --yes --quiet [EXTRA...]` against `base_url`, audit at `audit`."""
     return await cli(
         capsys,
         "run",
@@ -53,6 +53,7 @@ async def run_manifest(
         base_url,
         "--audit-log",
         str(audit),
+        *extra,
     )
 
 

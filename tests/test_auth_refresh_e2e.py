@@ -24,8 +24,11 @@ WORLD, ROWS = generate_world(30, seed=7)
 WRITES = [row for row in ROWS if row["op"] != "get-session"]
 LIFETIME = 60.0
 """Seconds a minted token lasts, in sandbox time; the run spans several lifetimes."""
-MARGIN = 20.0
-"""Renew this long before expiry: more than the sandbox time one request takes."""
+MARGIN = 40.0
+"""Renew this long before expiry: more than the sandbox time a token can spend in flight.
+Each request moves the sandbox clock about 9 s and the sandbox answers one at a time, so a
+token fetched with 3 others (`concurrency=4`, rows starting together) is checked up to 30 s
+later."""
 
 
 async def _setup(

@@ -107,6 +107,21 @@ async def test_count_rejected_extends_the_throttle(
     assert sandbox.stats().early_retries == early
 
 
+async def test_retry_after_429_is_constant_when_set(
+    sandbox_factory: SandboxFactory, http: aiohttp.ClientSession
+) -> None:
+    """`retry_after_429` replaces the real wait (here 3 s) in every 429, and an early retry is
+    counted against the announced wait, not the real one."""
+    clock = FakeClock()
+    sandbox = await sandbox_factory(clock=clock, read_limit="1/3s", retry_after_429=10)
+    await call(http, sandbox, "GET", READ)
+    refused = await call(http, sandbox, "GET", READ)
+    assert (refused.status, refused.headers["retry-after"]) == (429, "10")
+    clock.advance(5)
+    assert (await call(http, sandbox, "GET", READ)).status == 200
+    assert sandbox.stats().early_retries == 1
+
+
 @pytest.mark.parametrize("style", ["seconds", "fractional", "http-date"])
 async def test_retry_after_header_format_is_configurable(
     sandbox_factory: SandboxFactory, http: aiohttp.ClientSession, style: str

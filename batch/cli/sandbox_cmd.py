@@ -84,6 +84,13 @@ def register(subparsers: Any) -> None:
         help="how 429/503 answers write Retry-After: 2, 1.5 or an HTTP date (seconds)",
     )
     parser.add_argument(
+        "--retry-after-429",
+        type=float,
+        metavar="SECONDS",
+        help="every 429 says Retry-After: SECONDS, whatever the real wait (Microsoft's sample "
+        "shows 10; default: the real wait)",
+    )
+    parser.add_argument(
         "--recancel-status",
         type=int,
         choices=(204, 400, 409),
@@ -199,6 +206,7 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
             write_limit=RateLimit.parse(args.write_limit),
             read_limit=RateLimit.parse(args.read_limit),
             retry_after_format=args.retry_after_format,
+            retry_after_429=args.retry_after_429,
             recancel_status=args.recancel_status,
             not_found_code=args.not_found_code,
             count_rejected=not args.no_count_rejected,

@@ -18,6 +18,7 @@ from batch.errors import TransportError
 from batch.http.client import GraphClient, GraphResponse
 from batch.http.pacing import Clock, Pacer
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.http.seats import seatless
 from batch.http.transient import Answer, pace, retry_signal
 from batch.planning.reader import ReadResult
 
@@ -47,7 +48,7 @@ class GraphReader:
     async def get(self, path: str) -> ReadResult:
         """The final answer for `path` (already percent-encoded, relative to the API root)."""
         last: Answer | None = None
-        retrying = AsyncRetrying(**tenacity_kwargs(self._policy, sleep=self._clock.sleep))
+        retrying = AsyncRetrying(**tenacity_kwargs(self._policy, sleep=seatless(self._clock.sleep)))
         try:
             async for attempt in retrying:
                 with attempt:

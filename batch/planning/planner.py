@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from batch.errors import AuthError, GraphBatchError
+from batch.http.seats import Seats
 from batch.operations import RemoveSession
 from batch.planning.classify import AnyOperation, PlanRow, classify, existence_verdict, read_path
 from batch.planning.reader import Reader
@@ -82,10 +83,10 @@ async def plan_rows(
     if row.status == 401:
         raise refused
     on_row(row)
-    slots = asyncio.Semaphore(concurrency)
+    seats = Seats(concurrency)  # A read waiting out a retry delay gives its seat up.
 
     async def bounded(entry: PlannableEntry) -> PlanRow:
-        async with slots:
+        async with seats.taken():
             return await plan_row(entry, reader, reach)
 
     # A look-ahead window bounds how many finished rows wait for a slower earlier one.

@@ -4,7 +4,8 @@ Every attempt (retries, the 401 re-send, verification reads) waits for its reque
 pacer, is written ahead to the audit log as `op.sending` before it leaves, and as `op.attempt`
 once answered (or not): a request with no answer is on record whatever stops the process.
 Expected failures become a failed `op.finished`; only a token Graph keeps refusing escapes (as
-`AuthError`), because it stops the whole run.
+`AuthError`), because it stops the whole run. A row waiting out a retry delay gives up its
+seat meanwhile (`batch.http.seats`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from batch.http import shapes
 from batch.http.client import GraphClient, GraphResponse
 from batch.http.pacing import Clock, Pacers
 from batch.http.retry_policy import Retryable, RetryPolicy, tenacity_kwargs
+from batch.http.seats import seatless
 from batch.http.transient import Answer, pace, retry_signal
 from batch.operations import GetSession, RemoveSession, RequestClass
 from batch.readback import (
@@ -269,7 +271,7 @@ class Executor:
         retrying = AsyncRetrying(
             **tenacity_kwargs(
                 self._policy,
-                sleep=self._clock.sleep,
+                sleep=seatless(self._clock.sleep),
                 seconds_left=self._seconds_left,
                 on_retry=on_retry,
                 on_deadline=on_deadline,

@@ -1,9 +1,13 @@
-"""Fan a manifest out to N workers, and stop cleanly on deadline, Ctrl-C or refused writes.
+"""Fan a manifest out to workers, at most N rows sending at once, and stop cleanly on deadline,
+Ctrl-C or refused writes.
 
 Rows stream from the manifest into a bounded queue (memory stays flat however long the
 manifest); each worker carries one row at a time to its `op.finished` record and writes it
-before taking the next. Whatever stops the run, every row still gets exactly one record:
-rows not yet taken are recorded `skipped`, rows cut off in flight `failed`.
+before taking the next. A row sends only while it holds one of N seats (`--concurrency`,
+`batch.http.seats`) and gives it up while it waits out a retry delay, so there are
+`WORKERS_PER_SEAT` workers per seat: a seat given up is taken by the next row at once.
+Whatever stops the run, every row still gets exactly one record: rows not yet taken are
+recorded `skipped`, rows cut off in flight `failed`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from batch.audit.writer import AuditWriter
 from batch.errors import AuthError, GraphBatchError, ManifestError
 from batch.exit_codes import ExitCode
 from batch.http.pacing import Clock
+from batch.http.seats import Seats
 from batch.manifest import Entry
 from batch.operations import RequestClass
 from batch.run.executor import Executor, RowState
@@ -35,6 +40,8 @@ REFUSAL_SAMPLE = 5
 """Writes looked at to tell "this token may not write here at all" from isolated 403s."""
 MAX_LISTED = 20
 """Failed rows the end-of-run summary lists; the audit log and failures CSV have them all."""
+WORKERS_PER_SEAT = 4
+"""Rows taken per seat: while some wait out a `Retry-After`, the others keep every seat busy."""
 
 
 class ProgressSink(Protocol):
@@ -139,14 +146,15 @@ class Runner:
         self._executor = executor
         self._audit = audit
         self._clock = clock
-        self._concurrency = concurrency
+        self._seats = Seats(concurrency)
+        self._workers = concurrency * WORKERS_PER_SEAT
         self._skip_reason_of = skip_reason
         self._read_back_first = read_back_first
         self._on_finished = on_finished
         self._deadline = deadline
         self._progress = progress
         self._guard = WriteRefusalGuard(planned_writes)
-        self._queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=concurrency * 2)
+        self._queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=self._workers)
         self._in_flight: dict[asyncio.Task[OpFinished], RowState] = {}
         self._hard_stop: asyncio.TimerHandle | None = None
 
@@ -184,7 +192,7 @@ class Runner:
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(entries))
-                for _ in range(self._concurrency):
+                for _ in range(self._workers):
                     group.create_task(self._work())
         except* GraphBatchError as failed:
             # An expected failure that stops everything (the audit log cannot be written):
@@ -216,7 +224,7 @@ class Runner:
                 f"the manifest changed while it was being run ({exc.message}); "
                 "the rows after that point were not read",
             )
-        for _ in range(self._concurrency):
+        for _ in range(self._workers):
             await self._queue.put(None)
 
     async def _work(self) -> None:
@@ -236,7 +244,7 @@ class Runner:
             started=self._clock.now(),
             read_back_first=self._read_back_first(entry),
         )
-        task = asyncio.ensure_future(self._executor.execute(state, dict(entry.labels)))
+        task = asyncio.ensure_future(self._seated(state, dict(entry.labels)))
         self._in_flight[task] = state
         try:
             return await task
@@ -252,13 +260,23 @@ class Runner:
             return self._executor.finished(
                 state, labels, Outcome.FAILED, code, error_code=code, error_message=message
             )
-        except AuthError as exc:
-            self.stop(StopReason.AUTH, exc.message)
-            return self._executor.finished(
-                state, dict(entry.labels), Outcome.FAILED, "token-refused"
-            )
         finally:
             self._in_flight.pop(task, None)
+
+    async def _seated(self, state: RowState, labels: dict[str, str]) -> OpFinished:
+        async with self._seats.taken():
+            if self.totals.stop_reason is not None:
+                # Stopped while this row queued for a seat (a refused token does not cancel
+                # rows): nothing of it was sent.
+                return self._executor.finished(state, labels, Outcome.SKIPPED, self._skip_reason())
+            state.started = self._clock.now()  # A row's duration starts at its seat, not queue.
+            try:
+                return await self._executor.execute(state, labels)
+            except AuthError as exc:
+                # Stopped before the seat is given back, so no row takes it to send with a
+                # token Graph just refused.
+                self.stop(StopReason.AUTH, exc.message)
+                return self._executor.finished(state, labels, Outcome.FAILED, "token-refused")
 
     def _skip(self, entry: Entry, reason: str) -> None:
         state = RowState(row=entry.location.line, op=entry.operation, started=self._clock.now())

@@ -117,6 +117,11 @@ class SandboxConfig(BaseModel):
     write_limit: Limit = GRAPH_WRITE_LIMIT
     read_limit: Limit = GRAPH_READ_LIMIT
     retry_after_format: RetryAfterFormat = "seconds"
+    retry_after_429: float | None = Field(
+        default=None,
+        gt=0,
+        description="Retry-After of every 429 whatever the real wait (Microsoft's sample: 10)",
+    )
     recancel_status: Literal[204, 400, 409] = 400
     not_found_code: Literal["NotFound", "itemNotFound"] = "NotFound"
     count_rejected: bool = Field(

@@ -234,6 +234,8 @@ class Engine:
         if wait is None:
             return None
         self.recorder.throttled += 1
+        if self.config.retry_after_429 is not None:
+            wait = self.config.retry_after_429
         self._announced[klass] = max(self._announced[klass], now + wait)
         retry_after = format_retry_after(wait, self.config.retry_after_format, self.wall_now())
         return Answer.error(
