@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from batch.http.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
-from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, drive
+from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, converged, drive
 
 
 async def _send_all(
@@ -208,35 +209,52 @@ async def test_known_limit_is_never_throttled(counted_at: tuple[float, ...], sha
     assert tally.admitted_between(until - 10 * 5.0, until) >= 0.97 * 10 * 100
 
 
-async def test_follows_a_budget_that_halves_and_recovers() -> None:
-    """When another consumer takes half the budget the level is at or below the half within
-    two windows; when the budget is whole again the third window at the latest uses most of it
-    (the first probe may wait out `PROBE_EVERY` windows after a refused one)."""
+@pytest.mark.parametrize("ceiling", ["100/5s", "150/5s"])
+async def test_follows_a_budget_that_halves_and_recovers(ceiling: str) -> None:
+    """When another consumer takes half the budget, the third window after it at the latest
+    gets most of the half with at most one 429; when the budget is whole again, the fifth
+    window at the latest gets most of it: the next probe may wait two windows (a run at half
+    the budget probes once per `PROBE_REQUESTS`), then grows the level by a tenth of the
+    ceiling and four tenths. (The issue asks for two windows; see `batch.http.pacing`.)"""
     clock = VirtualClock()
     budget = Budget(100, 5.0)
-    pacer = Pacer(RateLimit.parse("100/5s"), clock, "write")
+    pacer = Pacer(RateLimit.parse(ceiling), clock, "write")
     start = clock.now()
     halved, whole = start + 50.0, start + 100.0
-    levels: list[tuple[float, int]] = []
 
     def change_budget(now: float) -> None:
         budget.count = 50 if halved <= now < whole else 100
-        levels.append((now, pacer.rate.count))
 
     task = asyncio.create_task(
         drive(pacer, budget, clock, until=start + 150.0, on_time=change_budget)
     )
     await clock.run(task)
     tally = task.result()
-
-    def level_at(moment: float) -> int:
-        return next(level for t, level in levels if t >= moment)
-
-    assert level_at(halved + 2 * 5.0) <= 50
-    assert all(40 <= level_at(halved + k * 5.0) <= 50 for k in range(3, 10))
-    assert tally.admitted_between(whole + 2 * 5.0, whole + 3 * 5.0) >= 80
-    assert level_at(whole + 4 * 5.0) >= 90
+    assert (converged(tally, halved, 50, 5.0) or 99) <= 3
+    assert (converged(tally, whole, 100, 5.0) or 99) <= 5
     assert tally.refused <= 0.02 * len(tally.answers)
+
+
+@pytest.mark.parametrize(
+    ("real", "ceiling", "shape"),
+    [
+        ("10/2s", "15/2s", "sliding"),
+        *(("15/30s", "30/30s", shape) for shape in ("sliding", "fixed", "bucket")),
+        ("100/5s", "150/5s", "sliding"),
+    ],
+)
+async def test_refused_probes_stay_rare_at_any_level(real: str, ceiling: str, shape: Shape) -> None:
+    """Probing a budget that stays full is refused at most once per 100 requests, however few
+    a window admits: 10 per 2 s told 15, Graph's 15 per 30 s told 30 (probing once every
+    other window was refused 6 % of the time there). (10 per 2 s under a fixed window or a
+    token bucket: 1.5 %, a probe straddling the window's edge looks like a budget grown.)"""
+    limit = RateLimit.parse(real)
+    budget = Budget(limit.count, limit.per_seconds, shape=shape)
+    _, tally, until = await _learn(budget, ceiling, windows=60, concurrency=8)
+    after_start = until - 59 * limit.per_seconds  # The first window's overshoot is no probe.
+    assert tally.refused_between(after_start, math.inf) <= 0.01 * len(tally.answers)
+    # 95 % of 10 is 9 whole requests a window between probes.
+    assert tally.admitted_between(after_start, until) >= 0.85 * 59 * limit.count
 
 
 @pytest.mark.parametrize("shape", ["sliding", "fixed", "bucket"])

@@ -72,17 +72,27 @@ from batch.settings import RateLimit
 log = structlog.get_logger("graph_batch.pacing")
 
 BACK_OFF = 0.9
-"""After a 429, the allowance is this share of the admitted level (just below it)."""
-PROBE_EVERY = 2
-"""Windows at the admitted level between two probes above it."""
+"""After a 429 at a learned level, the allowance is this share of the admitted level."""
 PROBE_STEP = 0.1
-"""A first probe reaches this share of the ceiling above the level; the same for every run,
-so runs sharing a budget grow alike while each backs off in proportion to its share."""
+"""A probe reaches twice the level, or this share of the ceiling above it if more."""
 PROBE_GROWTH = 4
-"""Each probe in a row that got through reaches this many times further than the last."""
+PROBE_EVERY = 1
+"""Windows at the admitted level after a refused probe before the next may start."""
+PROBE_REQUESTS = 100
+"""Admitted requests after a refused probe before the next may start: refused probes stay
+at most one per this many requests whatever the level."""
+PROBE_SHARE = 0.5
+"""Runs below this share of the ceiling probe as often as one at it, so small shares grow."""
+PROBE_WINDOWS = 12
+"""Windows after a refused probe after which the next may start however few were admitted:
+a run left with a small share finds a freed budget within this many windows."""
 PROBE_BACK_OFF = 0.95
 """After a refused probe, the level is this share of what the window admitted: a run that
 has the whole window gives a little back, so a newcomer's probes can get through."""
+MOVED = 0.8
+"""A 429 that takes the level below this share of what it was means the budget itself shrank
+(another consumer appeared): the next probe may start a window later, as the decrease may
+have gone well below the new budget. Smaller cuts (a fixed window's edge) wait as usual."""
 UNMEASURED_BACK_OFF = 0.5
 """After a 429 with too few admitted to measure, the level is this share of what it was."""
 FLOOR_SHARE = 0.1
@@ -119,10 +129,10 @@ class MonotonicClock:
 class Slot:
     """One send slot; tell it how the server answered."""
 
-    def __init__(self, pacer: Pacer, sent: float, *, probe: bool) -> None:
+    def __init__(self, pacer: Pacer, sent: int, *, probe: bool) -> None:
         self._pacer = pacer
         self.sent = sent
-        """Monotonic time the request was let go."""
+        """The request's place in the class's sends (1 for the first)."""
         self.probe = probe
         """True when the request went beyond the admitted level (a probe)."""
 
@@ -162,11 +172,18 @@ class Pacer:
         self._paused_until = 0.0
         self._ramp: int | None = None
         """In-flight cap while recovering from throttling; None when not recovering."""
+        self._sends = 0
+        """Slots handed out so far."""
+        self._decreased_after = 0
+        """`_sends` at the last decrease: 429s to requests sent before it are old news."""
         self._decreased_at = -math.inf
+        """When the level was last decreased (at most once a window)."""
         self._next_step = -math.inf
         """When the level is next measured and a probe may start."""
         self._held = False
         """The allowance held a request back since the last step: worth probing."""
+        self._probe_by = -math.inf
+        """Time from which the next probe may start."""
         self._probes_through = 0
         """Probes in a row that got through (each next one reaches further)."""
         self._slot_freed = asyncio.Event()
@@ -208,6 +225,7 @@ class Pacer:
             return None
         used = self._in_flight + len(self._stamps)
         if self._in_flight and self._probing(used):
+            self._held = True
             return None  # Above the admitted level: one request at a time.
         wait = self._paused_until - now
         if used >= max(1, int(self._allowance)):
@@ -230,7 +248,8 @@ class Pacer:
                     await self._clock.sleep(wait)
             probe = self._probing(self._in_flight + len(self._stamps))
             self._in_flight += 1
-        sent = self._clock.now()
+            self._sends += 1
+            sent = self._sends
         try:
             yield Slot(self, sent, probe=probe)
         finally:
@@ -239,7 +258,7 @@ class Pacer:
             self._slot_freed.set()
 
     def throttled(
-        self, retry_after: float | None, *, sent: float | None = None, probe: bool = False
+        self, retry_after: float | None, *, sent: int | None = None, probe: bool = False
     ) -> None:
         """A 429: settle below what was admitted, pause the class, restart at one in flight.
 
@@ -247,33 +266,48 @@ class Pacer:
         measure nothing: the level is halved instead, never below the floor (`FLOOR_SHARE`
         of the ceiling). A refused `probe` only means the window is full: what it admitted
         is the level, no pause.
-        `sent` is when the refused request went out (None: now); one sent before the last
-        decrease only pauses the class.
+        `sent` is the refused request's place in the class's sends (None: a new one); one
+        sent before the last decrease only pauses the class.
         """
         now = self._clock.now()
         self._trim(now)
-        admitted = min(float(len(self._admitted)), self._allowance)
         self._probes_through = 0
-        if probe:
-            self._level = max(1.0, admitted * PROBE_BACK_OFF)
-            self._next_step = now + PROBE_EVERY * self._window
-            self._change(self._level, f"probe refused with {admitted:g} admitted in the window")
-            return
-        self._ramp = 1
-        if retry_after is not None:
-            pause = min(retry_after, self._window / 2)
-            self._paused_until = max(self._paused_until, now + pause)
-        if (sent if sent is not None else now) < self._decreased_at:
-            return
+        admitted = min(float(len(self._admitted)), self._allowance)
         answered = len(self._stamps)
-        if admitted and answered >= min(self._floor, self._level) / 2:
-            self._level = max(1.0, admitted * BACK_OFF)
+        measured = admitted and answered >= min(self._floor, self._level) / 2
+        if not probe:
+            self._ramp = 1
+            if retry_after is not None:
+                pause = min(retry_after, self._window / 2)
+                self._paused_until = max(self._paused_until, now + pause)
+        if sent is not None and sent <= self._decreased_after:
+            return
+        if measured and not probe and now < self._decreased_at + self._window:
+            return  # One measured decrease a window: the 429s of one episode are one signal.
+        if measured and (probe or self._level >= self.limit.count):
+            # Sent beyond any known level: what the window admitted is the budget.
+            self._level = _whole(admitted * PROBE_BACK_OFF)
+            self._decreased_after = self._sends
+            self._decreased_at = now
+            self._next_step = now + PROBE_EVERY * self._window
+            share = max(self._level, PROBE_SHARE * self.limit.count)
+            windows = min(max(PROBE_REQUESTS / share, PROBE_EVERY), PROBE_WINDOWS)
+            self._probe_by = now + windows * self._window
+            what = "probe refused (429)" if probe else "throttled (429) sending at the ceiling"
+            self._change(self._level, f"{what} with {admitted:g} admitted in the window")
+            return
+        before = self._level
+        if measured:
+            self._level = _whole(admitted * BACK_OFF)
             why = f"throttled (429) with {admitted:g} admitted in the last window"
         else:  # Too few answers to tell the budget: back off, but learn no level.
             self._level = max(min(self._level, self._floor), self._level * UNMEASURED_BACK_OFF)
             why = f"throttled (429) with {answered} answered in the window: too few to measure"
+        self._decreased_after = self._sends
         self._decreased_at = now
         self._next_step = now + self._window
+        if self._level < MOVED * before:  # The budget shrank: probe a window on, the level
+            self._probe_by = now  # may be well below the new budget.
         self._change(self._level, why)
 
     def admitted(self) -> None:
@@ -290,13 +324,13 @@ class Pacer:
         held, self._held = self._held, False
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
-        if held:  # Else the allowance was not what limited the class: nothing to learn.
-            step = max(1.0, PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through)
+        if held and now >= self._probe_by:
+            step = PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through
+            reach = self._level + max(1.0, step)
             self._probes_through += 1
-            self._change(
-                self._level + step,
-                f"probing above the admitted level ({self._level:g} per window)",
-            )
+            self._change(reach, f"probing above the admitted level ({self._level:g} per window)")
+        else:  # The allowance did not limit the class, or the last probe is too recent.
+            self._change(self._level, f"admitted level measured ({self._level:g} per window)")
 
     def _change(self, allowance: float, why: str) -> None:
         before, self._allowance = self._allowance, min(allowance, float(self.limit.count))
@@ -308,6 +342,11 @@ class Pacer:
                 after=f"{int(self._allowance)}/{self._window:g}s",
                 why=why,
             )
+
+
+def _whole(level: float) -> float:
+    """`level` in whole requests (a share of one is no slot), at least one."""
+    return max(1.0, float(math.floor(level)))
 
 
 class Pacers:
