@@ -286,7 +286,12 @@ class Pacer:
             return  # One measured decrease a window: the 429s of one episode are one signal.
         if measured and (probe or self._level >= self.limit.count):
             # Sent beyond any known level: what the window admitted is the budget.
-            self._level = _whole(admitted * PROBE_BACK_OFF)
+            # Less than one request to give back is none: a slot less at 15 a window is 7 %.
+            self._level = (
+                admitted
+                if admitted * PROBE_BACK_OFF > admitted - 1
+                else _whole(admitted * PROBE_BACK_OFF)
+            )
             self._decreased_after = self._sends
             self._decreased_at = now
             self._next_step = now + PROBE_EVERY * self._window
