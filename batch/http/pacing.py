@@ -8,8 +8,15 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
 (Xu, Harfoush and Rhee, INFOCOM 2004) so a freed budget is found quickly:
 
 - **Decrease.** On a 429 the pacer counts its answers the server admitted in the last window
-  and settles at `BACK_OFF` times that, just below it. At most one decrease per window: the
-  429s of one episode are one signal.
+  and settles at `BACK_OFF` times that, just below it. At most one decrease per window, and
+  none for a 429 to a request sent before the last decrease: the 429s of one episode are one
+  signal (several in a row took one run from 94 to 5 a window in the simulator).
+- **The first 429 at the ceiling is a measurement.** Until a 429 the class sends at the
+  ceiling, so what the window admitted when the first one comes is the budget itself: the
+  level becomes `PROBE_BACK_OFF` times it, as after a refused probe. Every request in flight
+  then is refused too (about `--concurrency` 429s: 8 of a 700-row run at concurrency 8, the
+  largest share of its 429s); nothing the answers say tells the edge is near, and sending
+  the top of the first window one at a time would delay every later window as much.
 - **No sample, no lesson.** A window that admitted nothing, or in which the class got
   fewer answers than half the floor (or half its level, when lower), is no measurement of
   the budget: a run's very first request can be refused because another app or run holds
@@ -21,18 +28,36 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   of 429s at a window some other consumer fills costs a few refused requests, never a crawl;
   probing brings the level back up within a few windows. Only a measured window (enough
   answers, few admitted) sets a level below the floor: that is a real share of the budget.
-- **Probe.** A window after a change, and every `PROBE_EVERY` windows once the level is
-  steady, the pacer allows the level plus `PROBE_STEP` of the ceiling, and above the level
-  only one request is in flight at a time: a wrong guess costs one 429 (and no pause), not
-  one per request in flight. The step is the same for every run whatever its share (the
+- **Probe.** The pacer allows the level plus `PROBE_STEP` of the ceiling, and above the
+  level only one request is in flight at a time: a wrong guess costs one 429 (and no pause),
+  not one per request in flight. The step is the same for every run whatever its share (the
   additive increase). A refused probe sets the level to `PROBE_BACK_OFF` times what the
-  window admitted (the multiplicative decrease, in proportion to the run's own share). Each
-  probe in a row that got everything through reaches `PROBE_GROWTH` times further, so a
-  budget that frees up is in use again within a few windows (3 to 4 in `make bench`).
+  window admitted (the multiplicative decrease, in proportion to the run's own share), in
+  whole requests. Each probe in a row that got everything through reaches `PROBE_GROWTH`
+  times further.
+- **Probes are bounded per request, not per window.** A budget that stays full refuses
+  every probe, so after a refused one the next waits until about `PROBE_REQUESTS` requests
+  were admitted (`PROBE_REQUESTS` / level windows, at least `PROBE_EVERY`, at most
+  `PROBE_WINDOWS`): refused probes stay near 1 % of requests at any level. Probing every
+  other window was refused 1 / (2 x level) of the time: 6 % at 10 a window, 3.3 % at Graph's
+  15 per 30 s. A run below `PROBE_SHARE` of the ceiling probes as often as one at that share,
+  so a small share grows as fast as a large one (probing in proportion to the level left a
+  late run at 1 request a window beside one at 8). The price is recovery: a freed budget is
+  found by the next probe, two windows away at half a 100-per-window budget, then grown by
+  a tenth and four tenths of the ceiling (3 to 5 windows in the simulator, where the issue
+  asks for 2).
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
 shrinks faster and the shares converge.
+
+The constants were chosen on the scenario matrix of `tests/measure_pacing.py` (virtual time;
+sliding log, fixed window and token bucket; `Retry-After` to a free slot, the whole window
+or a constant 10 s): grabbing the whole freed budget in one probe window (up to the first
+429) recovered in one window but starved a run sharing a token bucket (a probe one request
+at a time takes every token the moment it refills) and raised the bucket's 429s from 1 % to
+9 %; `PROBE_BACK_OFF` 0.9 to 1 and `PROBE_REQUESTS` 100 to 200 moved wall time by a few
+percent either way, and 100 keeps recovery at half the budget to the next window but one.
 
 The window log stamps each request at its answer. The server counted it somewhere between send
 and answer, and only the answer is sure to be no earlier than that count: a slot is reused a
@@ -74,21 +99,25 @@ log = structlog.get_logger("graph_batch.pacing")
 BACK_OFF = 0.9
 """After a 429 at a learned level, the allowance is this share of the admitted level."""
 PROBE_STEP = 0.1
-"""A probe reaches twice the level, or this share of the ceiling above it if more."""
+"""A first probe reaches this share of the ceiling above the level; the same for every run,
+so runs sharing a budget grow alike while each backs off in proportion to its share."""
 PROBE_GROWTH = 4
+"""Each probe in a row that got through reaches this many times further than the last."""
 PROBE_EVERY = 1
-"""Windows at the admitted level after a refused probe before the next may start."""
+"""Least windows at the admitted level after a refused probe before the next may start."""
 PROBE_REQUESTS = 100
-"""Admitted requests after a refused probe before the next may start: refused probes stay
-at most one per this many requests whatever the level."""
+"""Requests admitted (level x windows) after a refused probe before the next may start:
+refused probes stay near one per this many requests whatever the level."""
 PROBE_SHARE = 0.5
 """Runs below this share of the ceiling probe as often as one at it, so small shares grow."""
 PROBE_WINDOWS = 12
-"""Windows after a refused probe after which the next may start however few were admitted:
-a run left with a small share finds a freed budget within this many windows."""
+"""Most windows between a refused probe and the next, however low the level: 12 keeps 10 a
+window told 15 under 1 % refused and finds a freed budget within 6 minutes at Graph's 30 s."""
 PROBE_BACK_OFF = 0.95
 """After a refused probe, the level is this share of what the window admitted: a run that
-has the whole window gives a little back, so a newcomer's probes can get through."""
+has the whole window gives a little back, so a newcomer's probes can get through. Less than
+one whole request is not given back (a slot less at 15 a window costs 7 % until the next
+probe: Graph's 15 per 30 s told 30 took 1.11 times the ideal with it, 1.005 without)."""
 MOVED = 0.8
 """A 429 that takes the level below this share of what it was means the budget itself shrank
 (another consumer appeared): the next probe may start a window later, as the decrease may
@@ -264,8 +293,8 @@ class Pacer:
 
         Nothing admitted, or fewer answers in the window than half the floor (or level),
         measure nothing: the level is halved instead, never below the floor (`FLOOR_SHARE`
-        of the ceiling). A refused `probe` only means the window is full: what it admitted
-        is the level, no pause.
+        of the ceiling). A refused `probe`, or the first 429 at the ceiling, measures the
+        budget (`_measured_budget`); a refused probe does not pause the class.
         `sent` is the refused request's place in the class's sends (None: a new one); one
         sent before the last decrease only pauses the class.
         """
@@ -285,21 +314,7 @@ class Pacer:
         if measured and not probe and now < self._decreased_at + self._window:
             return  # One measured decrease a window: the 429s of one episode are one signal.
         if measured and (probe or self._level >= self.limit.count):
-            # Sent beyond any known level: what the window admitted is the budget.
-            # Less than one request to give back is none: a slot less at 15 a window is 7 %.
-            self._level = (
-                admitted
-                if admitted * PROBE_BACK_OFF > admitted - 1
-                else _whole(admitted * PROBE_BACK_OFF)
-            )
-            self._decreased_after = self._sends
-            self._decreased_at = now
-            self._next_step = now + PROBE_EVERY * self._window
-            share = max(self._level, PROBE_SHARE * self.limit.count)
-            windows = min(max(PROBE_REQUESTS / share, PROBE_EVERY), PROBE_WINDOWS)
-            self._probe_by = now + windows * self._window
-            what = "probe refused (429)" if probe else "throttled (429) sending at the ceiling"
-            self._change(self._level, f"{what} with {admitted:g} admitted in the window")
+            self._measured_budget(admitted, now, probe=probe)
             return
         before = self._level
         if measured:
@@ -314,6 +329,23 @@ class Pacer:
         if self._level < MOVED * before:  # The budget shrank: probe a window on, the level
             self._probe_by = now  # may be well below the new budget.
         self._change(self._level, why)
+
+    def _measured_budget(self, admitted: float, now: float, *, probe: bool) -> None:
+        """Sent beyond any known level and refused: what the window admitted is the budget.
+
+        Settle a little below it (whole requests only) and wait about `PROBE_REQUESTS`
+        requests before probing again.
+        """
+        kept = admitted * PROBE_BACK_OFF
+        self._level = admitted if admitted - kept < 1 else _whole(kept)
+        self._decreased_after = self._sends
+        self._decreased_at = now
+        self._next_step = now + PROBE_EVERY * self._window
+        share = max(self._level, PROBE_SHARE * self.limit.count)
+        windows = min(max(PROBE_REQUESTS / share, PROBE_EVERY), PROBE_WINDOWS)
+        self._probe_by = now + windows * self._window
+        what = "probe refused (429)" if probe else "throttled (429) sending at the ceiling"
+        self._change(self._level, f"{what} with {admitted:g} admitted in the window")
 
     def admitted(self) -> None:
         """An answer the server let through: one more request may be in flight."""
