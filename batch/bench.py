@@ -160,7 +160,7 @@ def _two_runs(
     admitting `real`."""
     world, rows = _rows(writes, seed=13)
     job = write_yaml_job(rows, work / "shared.yaml")
-    audits = [work / f"shard-{k}.jsonl" for k in (1, 2)]
+    audits = [work / f"shard-{k}-{time.monotonic_ns()}.jsonl" for k in (1, 2)]
     flags = ["--write-limit", str(real), "--read-limit", HUGE_LIMIT, *LATENCY]
     with sandbox_in_subprocess(world, *flags) as sandbox:
         env = os.environ | {"GRAPH_ACCESS_TOKEN": sandbox.token}
