@@ -9,12 +9,14 @@ a `UsageError` naming exactly where it came from, before anything is sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
     field_validator,
     model_validator,
@@ -23,17 +25,23 @@ from pydantic import (
 from batch.errors import UsageError
 from batch.loopback import is_loopback
 from batch.settings import (
+    API_VERSIONS,
     GRAPH_READ_LIMIT,
     GRAPH_WRITE_LIMIT,
-    Limit,
+    SETTING_NAMES,
+    ApiVersion,
     LogFormat,
     ManifestSettings,
+    RateLimit,
+    rate_limit,
 )
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
-ApiVersion = Literal["v1.0", "beta"]
-API_VERSIONS: tuple[str, ...] = get_args(ApiVersion)
 ENV_PREFIX = "GRAPH_BATCH_"
+
+Limit = Annotated[RateLimit, PlainValidator(rate_limit), PlainSerializer(str)]
+"""A `RateLimit` field of a pydantic model: read from `15/30s` (`batch.settings.rate_limit`),
+written back as that text."""
 
 
 def check_base_url(url: str) -> str:
@@ -113,7 +121,7 @@ def resolve_model(
             chosen[name], origin[name] = cli[name], "--" + name.replace("_", "-")
         elif env.get(env_var(name)):
             chosen[name], origin[name] = env[env_var(name)], env_var(name)
-        elif manifest is not None and name in ManifestSettings.model_fields:
+        elif manifest is not None and name in SETTING_NAMES:
             value = getattr(manifest, name)
             if value is not None:
                 chosen[name], origin[name] = value, f"settings.{name} in the manifest"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import structlog
 
 from batch.cli import main
 from batch.rehearsal import sandbox_in_thread, write_yaml_job
@@ -32,6 +33,18 @@ def threaded_sandbox() -> Iterator[Sandbox]:
     config = SandboxConfig.model_validate({"write_limit": FAST[1], "read_limit": FAST[3]})
     with sandbox_in_thread(WORLD, config) as sandbox:
         yield sandbox
+
+
+@contextmanager
+def cli_talking_to(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The CLI's environment for one test: `sandbox`'s URL and token in the environment, and
+    structlog reset afterwards (each `main` call configures it)."""
+    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token)
+    monkeypatch.setenv("GRAPH_BATCH_BASE_URL", sandbox.base_url)
+    try:
+        yield sandbox
+    finally:
+        structlog.reset_defaults()
 
 
 def write_job(path: Path) -> Path:

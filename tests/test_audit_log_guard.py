@@ -14,12 +14,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from batch.audit.reader import MAX_RECORD_BYTES
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
-from tests.file_helpers import FAST, call, mode_of, posix_modes, threaded_sandbox, write_job
+from tests.file_helpers import (
+    FAST,
+    call,
+    cli_talking_to,
+    mode_of,
+    posix_modes,
+    threaded_sandbox,
+    write_job,
+)
 from tests.process_helpers import REPO
 
 GIB = 1 << 30
@@ -45,11 +52,9 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def work(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """A work directory the CLI runs in, talking to the sandbox with its token."""
-    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token)
-    monkeypatch.setenv("GRAPH_BATCH_BASE_URL", sandbox.base_url)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    structlog.reset_defaults()
+    with cli_talking_to(sandbox, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        yield tmp_path
 
 
 def _measured(*args: str) -> tuple[int, int, str]:

@@ -101,7 +101,7 @@ def test_auth_mode_precedence(
     flag: str | None, env: dict[str, str], setting: str | None, expected: str
 ) -> None:
     """Flag, then GRAPH_BATCH_AUTH, then the manifest's settings, then auto."""
-    settings = ManifestSettings.model_validate({"auth": setting})
+    settings = ManifestSettings.from_mapping({"auth": setting})
     assert resolve_auth_mode(flag, env, settings) == expected
 
 

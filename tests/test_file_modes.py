@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
@@ -18,6 +17,7 @@ from tests.file_helpers import (
     FAST,
     ROWS,
     call,
+    cli_talking_to,
     mode_of,
     posix_modes,
     threaded_sandbox,
@@ -37,13 +37,11 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def work(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """A work directory, the sandbox's token, and a umask that hides nothing."""
-    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token)
-    monkeypatch.setenv("GRAPH_BATCH_BASE_URL", sandbox.base_url)
-    monkeypatch.chdir(tmp_path)
     old = os.umask(0)
-    yield tmp_path
+    with cli_talking_to(sandbox, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        yield tmp_path
     os.umask(old)
-    structlog.reset_defaults()
 
 
 def _with_failures(work: Path) -> Path:

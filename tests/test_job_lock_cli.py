@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from batch.auth.jwt_claims import decode_claims
 from batch.exit_codes import ExitCode
@@ -27,6 +26,7 @@ from batch.sandbox import Sandbox
 from tests.file_helpers import (
     FAST,
     call,
+    cli_talking_to,
     mode_of,
     needs_symlinks,
     posix_modes,
@@ -56,13 +56,11 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def work(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """A work directory the CLI runs in, talking to the sandbox with its token."""
-    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token)
-    monkeypatch.setenv("GRAPH_BATCH_BASE_URL", sandbox.base_url)
     directory = tmp_path / "work"
     directory.mkdir()
-    monkeypatch.chdir(directory)
-    yield directory
-    structlog.reset_defaults()
+    with cli_talking_to(sandbox, monkeypatch):
+        monkeypatch.chdir(directory)
+        yield directory
 
 
 def _alias(original: Path, spelling: str) -> str:

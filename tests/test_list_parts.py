@@ -11,12 +11,11 @@ import pytest
 from batch.cli import main
 from batch.http.client import GraphClient
 from batch.listing.filters import (
-    EVENT_STATUSES,
     ItemFilter,
     parse_statuses,
     parse_when,
 )
-from batch.listing.kinds import ListKind
+from batch.listing.kinds import EVENT_STATUSES, ListKind
 from batch.listing.pages import PageFailedError, next_url
 from batch.listing.progress import LiveProgress, Tally
 from batch.listing.rows import Listed

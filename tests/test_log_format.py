@@ -9,7 +9,7 @@ import pytest
 
 from batch.errors import UsageError
 from batch.run.settings import resolve_settings
-from batch.settings import ManifestSettings
+from batch.settings import LogFormat, ManifestSettings
 from tests.process_helpers import run_cli, sandbox_process, write_rehearsal
 
 
@@ -24,7 +24,7 @@ from tests.process_helpers import run_cli, sandbox_process, write_rehearsal
     ],
 )
 def test_log_format_precedence(
-    flag: str | None, env: str | None, manifest: str | None, expected: str
+    flag: str | None, env: str | None, manifest: LogFormat | None, expected: str
 ) -> None:
     """The format comes from flag, then GRAPH_BATCH_LOG_FORMAT, then settings:, then console."""
     environ = {"GRAPH_BATCH_LOG_FORMAT": env} if env else {}

@@ -12,7 +12,7 @@ from batch.errors import ManifestError
 from batch.jobctl.failures import FailuresCsvWriter
 from batch.manifest import iter_entries, validate_manifest
 from batch.manifest.source import MAX_LINE_BYTES
-from batch.operations import Cancel, CancelRegistration, GetSession, RemoveSession
+from batch.operations import Cancel, CancelRegistration, EventType, GetSession, RemoveSession
 from tests.manifest_files import HEADER, only_error, write
 
 
@@ -20,7 +20,7 @@ from tests.manifest_files import HEADER, only_error, write
     ("row", "expected"),
     [
         ("cancel,,e1,,,", Cancel(event_id="e1")),
-        ("cancel,townhall,e1,,,", Cancel(event_type="townhall", event_id="e1")),
+        ("cancel,townhall,e1,,,", Cancel(event_type=EventType.TOWNHALL, event_id="e1")),
         (
             "remove-session,,e,r,,s",
             RemoveSession(event_id="e", registration_id="r", session_id="s"),
@@ -33,7 +33,7 @@ from tests.manifest_files import HEADER, only_error, write
         (
             "cancel-registration,townhall,e,,b@contoso.com,",
             CancelRegistration(
-                event_type="townhall", event_id="e", registration_email="b@contoso.com"
+                event_type=EventType.TOWNHALL, event_id="e", registration_email="b@contoso.com"
             ),
         ),
         ("get-session,,e,,,s", GetSession(event_id="e", session_id="s")),

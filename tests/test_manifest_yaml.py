@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from batch.manifest import iter_entries, validate_manifest, yaml_reader
-from batch.operations import Cancel, GetSession, RemoveSession
+from batch.operations import Cancel, EventType, GetSession, RemoveSession
 from batch.settings import ManifestSettings, RateLimit
 from tests.manifest_files import only_error, write
 
@@ -55,10 +55,13 @@ def test_good_yaml_reads_with_defaults_settings_and_labels(tmp_path: Path) -> No
     )  # fmt: skip
     entries = list(iter_entries(path))
     assert [e.operation for e in entries] == [
-        Cancel(event_type="townhall", event_id="e1"),
-        GetSession(event_type="webinar", event_id="e2", session_id="s"),
+        Cancel(event_type=EventType.TOWNHALL, event_id="e1"),
+        GetSession(event_type=EventType.WEBINAR, event_id="e2", session_id="s"),
         RemoveSession(
-            event_type="townhall", event_id="e3", registration_email="a@contoso.com", session_id="s"
+            event_type=EventType.TOWNHALL,
+            event_id="e3",
+            registration_email="a@contoso.com",
+            session_id="s",
         ),
     ]
     assert [e.location.line for e in entries] == [8, 11, 15]

@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
 from tests.file_helpers import (
     FAST,
     call,
+    cli_talking_to,
     needs_symlinks,
     snapshot,
     threaded_sandbox,
@@ -69,12 +69,10 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(autouse=True)
 def _cli_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """The CLI talks to the sandbox with its token, from a work directory of its own."""
-    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", sandbox.token)
-    monkeypatch.setenv("GRAPH_BATCH_BASE_URL", sandbox.base_url)
     (tmp_path / "work").mkdir()
-    monkeypatch.chdir(tmp_path / "work")
-    yield
-    structlog.reset_defaults()
+    with cli_talking_to(sandbox, monkeypatch):
+        monkeypatch.chdir(tmp_path / "work")
+        yield
 
 
 def _original(role: str, work: Path, token: str) -> Path:

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from batch.exit_codes import ExitCode
 from batch.sandbox import Sandbox
-from tests.file_helpers import FAST, call, posix_modes, threaded_sandbox, write_job
+from tests.file_helpers import FAST, call, cli_talking_to, posix_modes, threaded_sandbox, write_job
 from tests.process_helpers import REPO
 
 WRITES = ("POST", "PATCH", "PUT")
@@ -30,11 +29,8 @@ cannot list a registration's sessions) is re-sent by design: a 404 then proves i
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A fresh sandbox per test, so its counters are this test's alone."""
-    with threaded_sandbox() as served:
-        monkeypatch.setenv("GRAPH_ACCESS_TOKEN", served.token)
-        monkeypatch.setenv("GRAPH_BATCH_BASE_URL", served.base_url)
+    with threaded_sandbox() as served, cli_talking_to(served, monkeypatch):
         yield served
-    structlog.reset_defaults()
 
 
 def _writes(sandbox: Sandbox) -> int:

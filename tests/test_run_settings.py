@@ -9,7 +9,7 @@ from batch.graph_settings import check_base_url
 from batch.run.settings import resolve_settings
 from batch.settings import ManifestSettings, RateLimit
 
-MANIFEST = ManifestSettings.model_validate(
+MANIFEST = ManifestSettings.from_mapping(
     {"concurrency": 2, "write_limit": "5/10s", "deadline": 60.0}
 )
 

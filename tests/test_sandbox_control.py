@@ -8,17 +8,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from pydantic import TypeAdapter
 
 from batch.errors import UsageError
 from batch.loopback import is_loopback
-from batch.operations import EventType, Operation, event_path
+from batch.manifest.convert import build_operation
+from batch.operations import EventType, event_path
 from batch.sandbox import Sandbox, SandboxConfig, World, generate_world, serve
 from tests.conftest import SandboxFactory
 from tests.sandbox_helpers import REG_ADELE, WEBINAR, call
 
 READ = event_path(EventType.WEBINAR, WEBINAR)
-OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
 
 
 async def test_stats_and_state_over_http_match_in_process(
@@ -158,7 +157,9 @@ async def test_every_generated_row_succeeds_exactly_once(
     """Each generated row is valid against its world: 2xx, and each mutation applied once."""
     world, rows = generate_world(80, seed=1)
     sandbox = await sandbox_factory(world=world, write_limit="1000/1s")
-    operations = [OPERATION.validate_python({k: v for k, v in r.items() if v}) for r in rows]
+    built = [build_operation({k: v for k, v in r.items() if v}) for r in rows]
+    operations = [op for op in built if not isinstance(op, tuple)]
+    assert len(operations) == len(rows)
     assert len({op.key for op in operations}) == len(operations)
     for op in operations:
         reply = await call(http, sandbox, op.method, op.path)

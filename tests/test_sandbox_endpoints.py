@@ -170,7 +170,9 @@ async def test_cancel_registration_on_townhall(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     """Cancel-registration answers 204 and the registration reads back as canceled."""
-    op = CancelRegistration(event_type="townhall", event_id=TOWNHALL, registration_id=REG_LEE)
+    op = CancelRegistration(
+        event_type=EventType.TOWNHALL, event_id=TOWNHALL, registration_id=REG_LEE
+    )
     assert (await call(http, sandbox, "POST", op.path)).status == 204
     reply = await call(http, sandbox, "GET", op.registration_path)
     assert reply.json["status"] == "canceled"
@@ -180,7 +182,7 @@ async def test_cancel_registration_on_townhall(
     "path",
     [
         event_path(EventType.WEBINAR, "no-such-event"),
-        Cancel(event_type="townhall", event_id=WEBINAR).path,
+        Cancel(event_type=EventType.TOWNHALL, event_id=WEBINAR).path,
         GetSession(event_id=WEBINAR, session_id="nope").path,
         RemoveSession(event_id=WEBINAR, registration_id="nope", session_id=SESSION_1).path,
         RemoveSession(event_id=WEBINAR, registration_id=REG_CONOR, session_id=SESSION_2).path,

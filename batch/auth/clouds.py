@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from batch.auth.choices import CLOUD_ENDPOINTS, DEFAULT_CLOUD
 from batch.errors import UsageError
 
 
@@ -33,23 +34,9 @@ class Cloud:
 
 
 CLOUDS: MappingProxyType[str, Cloud] = MappingProxyType(
-    {
-        cloud.name: cloud
-        for cloud in (
-            Cloud("public", "https://graph.microsoft.com", "https://login.microsoftonline.com"),
-            Cloud("usgov", "https://graph.microsoft.us", "https://login.microsoftonline.us"),
-            Cloud(
-                "usgov-dod", "https://dod-graph.microsoft.us", "https://login.microsoftonline.us"
-            ),
-            Cloud(
-                "china", "https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"
-            ),
-        )
-    }
+    {name: Cloud(name, *endpoints) for name, endpoints in CLOUD_ENDPOINTS.items()}
 )
 """Every cloud `--cloud` accepts, by name."""
-
-DEFAULT_CLOUD = "public"
 
 
 def cloud_for(name: str | None) -> Cloud:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from batch.auth.choices import AUTH_MODES, AuthMode
-from batch.auth.clouds import CLOUDS
+from batch.auth.choices import AUTH_MODES, CLOUD_ENDPOINTS, AuthMode
 from batch.errors import UsageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from batch.auth.base import TokenSource
     from batch.settings import ManifestSettings
 
@@ -29,7 +29,7 @@ def add_cloud_argument(parser: argparse._ActionsContainer) -> None:
     """Add `--cloud` (shared by the auth flags and `login`)."""
     parser.add_argument(
         "--cloud",
-        choices=tuple(CLOUDS),
+        choices=tuple(CLOUD_ENDPOINTS),
         help=f"national cloud (default: public; env {CLOUD_ENV}); sets the sign-in authority "
         "and the Graph host",
     )

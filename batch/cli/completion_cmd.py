@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
+
+NAME = "completion"
 
 SHELLS = ("bash", "zsh", "powershell")
 
@@ -18,8 +21,8 @@ SHELLS = ("bash", "zsh", "powershell")
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `completion` subcommand."""
     parser = subparsers.add_parser(
-        "completion",
-        help="print the tab-completion hook for bash, zsh or PowerShell",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Print a script that makes SHELL complete graph-batch's commands and options. "
             'bash: eval "$(graph-batch completion bash)" in ~/.bashrc; zsh: the same with '

@@ -10,7 +10,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from batch.cli.commands import COMMANDS
 from batch.errors import UsageError
+
+NAME = "demo"
 
 OUT = Path("graph-batch-demo")
 """Where the job and its audit log go unless `--out` says otherwise."""
@@ -19,8 +22,8 @@ OUT = Path("graph-batch-demo")
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `demo` subcommand."""
     parser = subparsers.add_parser(
-        "demo",
-        help="find targets with list, then run them against a local sandbox with faults",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Serve a generated tenant from an in-process sandbox with throttling and injected "
             "faults, find the targets with `graph-batch list` (published events you organize "

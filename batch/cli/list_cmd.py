@@ -12,26 +12,20 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batch.cli.auth_args import add_auth_arguments
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
-from batch.listing.filters import (
-    EVENT_STATUSES,
-    REGISTRATION_STATUSES,
-    ItemFilter,
-    parse_pattern,
-    parse_statuses,
-    parse_when,
-)
-from batch.listing.kinds import OPS, ROLES, ListKind
+from batch.listing.kinds import EVENT_STATUSES, OPS, REGISTRATION_STATUSES, ROLES, ListKind
 
 if TYPE_CHECKING:
     from batch.listing.progress import Tally
     from batch.listing.service import ListRequest, ListSettings
     from batch.listing.sinks import ManifestSink, Sink
+
+NAME = "list"
 
 _EPILOG = """\
 Filters apply to each item as it arrives (Graph documents no server-side filter for these
@@ -51,27 +45,44 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
-def _graph_id(text: str) -> str:
-    from pydantic import TypeAdapter, ValidationError
+# The filter parsers (datetime, zoneinfo) load only when a filter flag is given.
 
-    from batch.manifest.convert import plain_reason
-    from batch.operations import GraphId
+
+def _when(text: str) -> Any:
+    from batch.listing.filters import parse_when
+
+    return _typed(parse_when)(text)
+
+
+def _pattern(text: str) -> Any:
+    from batch.listing.filters import parse_pattern
+
+    return _typed(parse_pattern)(text)
+
+
+def _graph_id(text: str) -> str:
+    from batch.operations import check_id
 
     try:
-        return TypeAdapter(GraphId).validate_python(text)
-    except ValidationError as exc:
-        raise argparse.ArgumentTypeError(f"{plain_reason(exc.errors()[0])}: {text!r}") from exc
+        return check_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}: {text!r}") from exc
 
 
 def _statuses(allowed: tuple[str, ...]) -> Callable[[str], Any]:
-    return _typed(lambda text: parse_statuses(text, allowed))
+    def convert(text: str) -> Any:
+        from batch.listing.filters import parse_statuses
+
+        return _typed(lambda given: parse_statuses(given, allowed))(text)
+
+    return convert
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `list` with its three kinds."""
     parser = subparsers.add_parser(
-        "list",
-        help="list events, sessions or registrations; write the matches as a job manifest",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "List what is in the tenant, filter it, and print it (table, csv, json) or write "
             "a manifest that `validate` accepts and `run` runs as it is (--op OP --out FILE)."
@@ -93,11 +104,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     events.add_argument(
         "--status", type=_statuses(EVENT_STATUSES), metavar="S,S", help="draft,published,canceled"
     )
-    events.add_argument("--starts-after", type=_typed(parse_when), metavar="WHEN")
-    events.add_argument("--starts-before", type=_typed(parse_when), metavar="WHEN")
-    events.add_argument(
-        "--name", type=_typed(parse_pattern), metavar="REGEX", help="on displayName, any case"
-    )
+    events.add_argument("--starts-after", type=_when, metavar="WHEN")
+    events.add_argument("--starts-before", type=_when, metavar="WHEN")
+    events.add_argument("--name", type=_pattern, metavar="REGEX", help="on displayName, any case")
 
     sessions = _kind_parser(kinds, ListKind.SESSIONS, "an event's sessions")
     _event_arguments(sessions)
@@ -110,9 +119,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S,S",
         help=",".join(REGISTRATION_STATUSES),
     )
-    registrations.add_argument(
-        "--email", type=_typed(parse_pattern), metavar="REGEX", help="on email, any case"
-    )
+    registrations.add_argument("--email", type=_pattern, metavar="REGEX", help="on email, any case")
     registrations.add_argument(
         "--session-id", type=_graph_id, metavar="ID", help="the session --op remove-session removes"
     )
@@ -175,6 +182,7 @@ def _usage(args: argparse.Namespace) -> None:
 
 
 def _request(args: argparse.Namespace, kind: ListKind) -> ListRequest:
+    from batch.listing.filters import ItemFilter
     from batch.listing.service import ListRequest
     from batch.listing.targets import event_collection, event_collections
     from batch.operations import EventType
@@ -217,6 +225,8 @@ def _printed(chosen: str | None, kind: ListKind) -> Sink:
 
 def _sinks(args: argparse.Namespace, kind: ListKind) -> tuple[Sink, ManifestSink | None]:
     """Where matches go; the manifest first, so a refused --out prints nothing at all."""
+    from datetime import datetime
+
     from batch.listing.sinks import Both, ManifestSink
 
     if args.out is None:

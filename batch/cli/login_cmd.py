@@ -6,16 +6,18 @@ import argparse
 import os
 
 from batch.auth.choices import DEFAULT_TENANT, GRAPH_CLI_CLIENT_ID
-from batch.auth.clouds import cloud_for
 from batch.cli.auth_args import CLOUD_ENV, add_cloud_argument
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
+
+NAME = "login"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `login` subcommand."""
     parser = subparsers.add_parser(
-        "login",
-        help="sign in once with a device code (for cron and repeated runs)",
+        NAME,
+        help=COMMANDS[NAME],
         description="Sign in as the event organizer with a device code. The sign-in record "
         "and an encrypted token cache are saved so later runs (--auth device-code, or auto) "
         "refresh silently; `graph-batch logout` removes them.",
@@ -41,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handler(args: argparse.Namespace) -> int:
     """Run the device-code flow and save the result."""
+    from batch.auth.clouds import cloud_for
     from batch.auth.device_code import login
     from batch.auth.login_state import login_path, state_dir_from
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 
+from batch.cli.commands import COMMANDS
 from batch.exit_codes import ExitCode
+
+NAME = "logout"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `logout` subcommand."""
     parser = subparsers.add_parser(
-        "logout",
-        help="remove the saved sign-in and its token cache",
+        NAME,
+        help=COMMANDS[NAME],
         description="Delete what `graph-batch login` saved: the sign-in record and the "
         "persistent token cache (keyring entry or file).",
     )

@@ -12,18 +12,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch.auth.clouds import graph_base_url_for
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_verbose_argument, reject_output_argument
 from batch.exit_codes import ExitCode
-from batch.files.collisions import check_distinct, check_replaceable_outputs
-from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from batch.manifest import Validation
     from batch.planning.settings import PlanSettings
     from batch.planning.tally import PlanTally
     from batch.settings import RateLimit
+
+NAME = "plan"
 
 
 def _rate(text: str) -> RateLimit:
@@ -38,8 +38,8 @@ def _rate(text: str) -> RateLimit:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `plan` subcommand."""
     parser = subparsers.add_parser(
-        "plan",
-        help="read each row's target and show what a run would do (changes nothing)",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Read the current state of every row's target (GETs only, paced under the read "
             "limit) and classify each row: will-apply, already-done, not-found, forbidden, "
@@ -107,6 +107,7 @@ def _settings(args: argparse.Namespace, validation: Validation) -> PlanSettings:
         "concurrency": args.concurrency,
         "log_format": args.log_format,
     }
+    from batch.auth.clouds import graph_base_url_for
     from batch.planning.settings import resolve_plan_settings
 
     cloud = resolve_cloud(args.cloud, os.environ, validation.settings)
@@ -143,8 +144,10 @@ def handle(args: argparse.Namespace) -> int:
 
     from batch.diagnostics import configure_diagnostics
     from batch.display.terminal import show
+    from batch.files.collisions import check_distinct, check_replaceable_outputs
     from batch.manifest import validate_manifest
     from batch.planning.summary import render_summary
+    from batch.safe_text import for_terminal
 
     configure_diagnostics(os.environ, verbose=args.verbose)  # retries: only when asked for
     check_distinct(

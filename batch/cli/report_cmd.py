@@ -13,14 +13,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_format_argument
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
-from batch.files.collisions import check_distinct, check_replaceable_outputs
-from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from batch.audit.summary import AuditReport
+
+NAME = "report"
 
 FORMATS = ("table", "json", "junit")
 
@@ -28,8 +29,8 @@ FORMATS = ("table", "json", "junit")
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the `report` subcommand."""
     parser = subparsers.add_parser(
-        "report",
-        help="summarize a run from its audit log (table, JSON or JUnit XML)",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Summarize the last run in an audit log: rows per outcome and per op, throttling, "
             "elapsed time, exit code and the failed rows. Exits 0 when the run finished with no "
@@ -53,7 +54,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Load, render, write; the exit code says whether the reported run finished cleanly."""
     from batch.audit.summary import load_report  # rich and the file writer: only when used
+    from batch.files.collisions import check_distinct, check_replaceable_outputs
     from batch.files.private import describe, write_private
+    from batch.safe_text import for_terminal
 
     check_distinct(
         reads={"AUDIT.jsonl": args.audit_log},

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from batch.auth.clouds import graph_base_url_for
+from batch.auth.choices import CLOUD_ENDPOINTS, DEFAULT_CLOUD
 from batch.cli.auth_args import add_auth_arguments, resolve_cloud, token_source_from_args
+from batch.cli.commands import COMMANDS
 from batch.cli.help_format import ParagraphHelpFormatter
 from batch.cli.output_args import add_verbose_argument, reject_output_argument
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from batch.auth.base import TokenSource
     from batch.run.settings import RunSettings
     from batch.settings import ManifestSettings
+
+NAME = "run"
 
 _AUTH_FLAGS = ("auth", "token_file", "cloud")
 _EPILOG = """\
@@ -36,6 +40,8 @@ class _FlagCredentials:
 
     def base_url(self, manifest: ManifestSettings) -> str | None:
         """The chosen national cloud's Graph host, if one was chosen."""
+        from batch.auth.clouds import graph_base_url_for
+
         cloud = resolve_cloud(self._args.cloud, os.environ, manifest)
         return graph_base_url_for(cloud) if cloud else None
 
@@ -47,8 +53,8 @@ class _FlagCredentials:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `run` subcommand."""
     parser = subparsers.add_parser(
-        "run",
-        help="apply a job manifest to Microsoft Graph",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Validate MANIFEST, then apply its operations through Microsoft Graph with bounded "
             "concurrency, client-side pacing and retries, recording every row in a JSON-lines "
@@ -59,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add = parser.add_argument
     add("manifest", metavar="MANIFEST", help="the job manifest (.csv, .yaml or .yml)")
-    add("--base-url", help=f"Graph root URL (default {graph_base_url_for(None)})")
+    add("--base-url", help=f"Graph root URL (default {CLOUD_ENDPOINTS[DEFAULT_CLOUD][0]})")
     add("--api-version", choices=("v1.0", "beta"), help="Graph API version (default v1.0)")
     add("--concurrency", metavar="N", help="requests in flight at once (default 4)")
     add("--write-limit", metavar="N/Ts", help="client-side write pacing (default 15/30s)")

@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batch.cli.commands import COMMANDS
 from batch.errors import UsageError
 from batch.exit_codes import ExitCode
 from batch.loopback import is_loopback
 
 if TYPE_CHECKING:
     from batch.sandbox import SandboxConfig, World
+
+NAME = "sandbox"
 
 DEFAULT_HOST = "127.0.0.1"
 HOST_VARIABLE = "GRAPH_BATCH_SANDBOX_HOST"
@@ -36,8 +39,8 @@ def banner_field(line: str) -> tuple[str, str] | None:
 def register(subparsers: Any) -> None:
     """Add the `sandbox` subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sandbox",
-        help="run a local Graph emulator to rehearse a job safely",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Serve a local emulator of the Graph virtual-events endpoints (with throttling and "
             "optional faults) so a job can be rehearsed before it touches a real tenant; or, "

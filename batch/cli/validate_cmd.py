@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
-from batch.safe_text import json_text
 
 if TYPE_CHECKING:
     from batch.manifest import Validation
+
+NAME = "validate"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `validate` subcommand."""
     parser = subparsers.add_parser(
-        "validate",
-        help="check job manifests without sending anything",
+        NAME,
+        help=COMMANDS[NAME],
         description=(
             "Check CSV/YAML job manifests and list every problem as FILE:LINE: field: message. "
             "Exit 0 when all are valid (warnings allowed), 2 when any has an error."
@@ -36,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def handle(args: argparse.Namespace) -> int:
     """Validate each manifest, print the findings, and return 0 or 2."""
     from batch.manifest import validate_manifest  # start-up: loaded only when validating
+    from batch.safe_text import json_text
 
     results = [validate_manifest(path) for path in args.manifests]
     if args.format == "json":

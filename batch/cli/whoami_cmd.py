@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from batch.cli.auth_args import add_auth_arguments, token_source_from_args
+from batch.cli.commands import COMMANDS
 from batch.cli.output_args import add_format_argument
 from batch.exit_codes import ExitCode
-from batch.safe_text import for_terminal
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from batch.auth.describe import TokenInfo
+
+NAME = "whoami"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `whoami` subcommand."""
     parser = subparsers.add_parser(
-        "whoami",
-        help="show who the Graph token speaks for (never the token)",
+        NAME,
+        help=COMMANDS[NAME],
         description="Get a token the way `run` would and show its identity, kind "
         "(delegated/app-only), scopes or roles, tenant and expiry. Exit 3 when none works.",
     )
@@ -60,8 +63,10 @@ def render_table(info: TokenInfo, now: datetime) -> str:
 def handler(args: argparse.Namespace) -> int:
     """Print the token's description; AuthError (exit 3) propagates to the CLI."""
     import asyncio
+    from datetime import UTC, datetime
 
     from batch.interrupts import cancel_on_interrupt
+    from batch.safe_text import for_terminal
 
     info = asyncio.run(cancel_on_interrupt(_token_info(args)))
     if args.format == "json":

@@ -7,19 +7,11 @@ op name this version does not know counts as destructive, erring on the side of 
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Mapping
 
-from batch.operations import OP_NAMES, Operation
+from batch.operations import OP_NAMES, OPERATIONS
 
-
-def _destructive_ops() -> frozenset[str]:
-    # Operation is Annotated[Union[...], discriminator]: the union's members are the op models.
-    models = typing.get_args(typing.get_args(Operation)[0])
-    return frozenset(model.model_fields["op"].default for model in models if model.destructive)
-
-
-DESTRUCTIVE_OPS = _destructive_ops()
+DESTRUCTIVE_OPS = frozenset(op for op, op_class in OPERATIONS.items() if op_class.destructive)
 """Op names whose `destructive` flag is set (cancel, remove-session, cancel-registration)."""
 
 

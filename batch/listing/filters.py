@@ -14,15 +14,6 @@ from typing import Any
 
 from batch.http.shapes import graph_time
 
-EVENT_STATUSES = ("draft", "published", "canceled")
-REGISTRATION_STATUSES = (
-    "registered",
-    "canceled",
-    "waitlisted",
-    "pendingApproval",
-    "rejectedByOrganizer",
-)
-
 
 def parse_when(text: str) -> datetime:
     """An ISO 8601 date or date-time; without an offset it is UTC. Raises ValueError."""

@@ -24,4 +24,13 @@ OPS: dict[ListKind, tuple[str, ...]] = {
 }
 """The manifest operations a listing can write, per kind."""
 ROLES = ("organizer", "coOrganizer")
+EVENT_STATUSES = ("draft", "published", "canceled")
+REGISTRATION_STATUSES = (
+    "registered",
+    "canceled",
+    "waitlisted",
+    "pendingApproval",
+    "rejectedByOrganizer",
+)
+"""The statuses `--status` filters on, per kind (Graph's spelling)."""
 """The roles `getByUserRole` / `getByUserIdAndRole` take."""

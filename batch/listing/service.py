@@ -29,13 +29,16 @@ from batch.listing.rows import Listed
 from batch.listing.sinks import Sink
 from batch.listing.targets import Collection
 from batch.planning.graph_reader import PLAN_RETRY_POLICY, GraphReader
+from batch.settings import MAX_ATTEMPTS
 
 
 class ListSettings(GraphSettings):
     """What configures one listing (same names and precedence as `run`'s settings)."""
 
     request_timeout: float = Field(default=60.0, gt=0, le=600)
-    max_attempts: int = Field(default=PLAN_RETRY_POLICY.max_attempts, ge=1, le=100)
+    max_attempts: int = Field(
+        default=PLAN_RETRY_POLICY.max_attempts, ge=MAX_ATTEMPTS.ge, le=MAX_ATTEMPTS.le
+    )
 
 
 @dataclass(frozen=True)

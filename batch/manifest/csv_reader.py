@@ -15,20 +15,19 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from batch.manifest.convert import suggest
-from batch.manifest.problems import Problem, shown
+from batch.manifest.problems import Problem
 from batch.manifest.source import LineSource
 from batch.manifest.values import (
     KNOWN_FIELDS,
     LABEL_PREFIX,
     RESULT_COLUMNS,
-    FieldProblem,
     Header,
     Record,
     is_ignored,
 )
-from batch.operations import FIELD_NAMES
+from batch.operations import FIELD_NAMES, FieldProblem
 from batch.safe_text import csv_cell_read
+from batch.wording import shown, suggest
 
 REQUIRED_COLUMNS = ("op", "event_id")
 _FIELD_TOO_LARGE = "field larger than field limit"

@@ -7,15 +7,6 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 
-_SHOWN_CHARS = 60
-
-
-def shown(value: str) -> str:
-    """`value` quoted for a message, cut short so a 10 MB cell never floods a terminal."""
-    if len(value) <= _SHOWN_CHARS:
-        return repr(value)
-    return f"{value[:_SHOWN_CHARS]!r}... ({len(value):,} characters)"
-
 
 @dataclass(frozen=True)
 class Problem:

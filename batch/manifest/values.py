@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from batch.operations import FIELD_NAMES, Operation
+from batch.operations import FIELD_NAMES, FieldProblem, Operation
 
 LABEL_PREFIX = "x-"
 """Columns/keys with this prefix are free-form labels carried into the audit log."""
@@ -32,14 +32,6 @@ class Location:
 
     file: str
     line: int
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """A problem with one field of one record, before it has a file and line."""
-
-    field: str | None
-    message: str
 
 
 @dataclass(frozen=True)

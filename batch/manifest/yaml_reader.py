@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import yaml
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 from yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -28,12 +26,12 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from batch.manifest.convert import suggest
-from batch.manifest.problems import Problem, shown
+from batch.manifest.problems import Problem
 from batch.manifest.source import LineSource
-from batch.manifest.values import KNOWN_FIELDS, FieldProblem, Header, Record, is_label
-from batch.operations import FIELD_NAMES
-from batch.settings import ManifestSettings
+from batch.manifest.values import KNOWN_FIELDS, Header, Record, is_label
+from batch.operations import FIELD_NAMES, FieldProblem
+from batch.settings import ManifestSettings, SettingsError
+from batch.wording import shown, suggest
 
 SUPPORTED_VERSION = 1
 TOP_LEVEL_KEYS = ("version", "defaults", "settings", "operations")
@@ -192,7 +190,8 @@ class _Document:
             yield self._problem(mark, _prefixed("defaults", problem.field), problem.message)
 
     def _settings(self, node: Node) -> Iterator[Item]:
-        """Settings as a model; each problem at its key's line (duplicates would silently win)."""
+        """The checked settings, or each problem at its key's line (a key given twice is refused:
+        PyYAML would silently keep the last)."""
         lines: dict[str, int] = {}
         repeated = False
         for key_node, _ in node.value if isinstance(node, MappingNode) else ():
@@ -208,15 +207,21 @@ class _Document:
             return
         try:
             value = self._events.construct(node)
-            yield ManifestSettings() if value is None else ManifestSettings.model_validate(value)
         except yaml.MarkedYAMLError as exc:
             yield self._problem(exc.problem_mark, "settings", str(exc.problem))
-        except ValidationError as exc:
-            for error in exc.errors():
-                key = str(error["loc"][0]) if error["loc"] else ""
-                line = lines.get(key, node.start_mark.line + 1)
-                where = _prefixed("settings", ".".join(str(part) for part in error["loc"]))
-                yield Problem(self._name, line, where, _setting_message(error, key))
+            return
+        if not isinstance(value, dict | None):
+            yield self._problem(node.start_mark, "settings", "must be a mapping of setting: value")
+            return
+        try:
+            settings = ManifestSettings.from_mapping(value or {})
+        except SettingsError as exc:
+            for problem in exc.problems:
+                line = lines.get(problem.key, node.start_mark.line + 1)
+                given = "" if problem.given is None else f" (got {shown(problem.given)})"
+                yield Problem(self._name, line, f"settings.{problem.key}", problem.message + given)
+            return
+        yield settings
 
     def _operations(self) -> Iterator[Item]:
         events = self._events
@@ -309,19 +314,6 @@ def _string_fields(
 def _twice(first_line: int, mark: Any) -> str:
     """PyYAML would silently keep the last of two equal keys: name both lines instead."""
     return f"given twice (lines {first_line} and {mark.line + 1}): keep one"
-
-
-def _setting_message(error: ErrorDetails, key: str) -> str:
-    """Pydantic's message in words for an admin: the setting's expected form and what was given."""
-    names = tuple(ManifestSettings.model_fields)
-    if error["type"] == "extra_forbidden":
-        return f"unknown setting (expected {', '.join(names)}){suggest(key, names)}"
-    if error["type"] in {"model_type", "dict_type"} and not error["loc"]:
-        return "must be a mapping of setting: value"
-    ctx = error.get("ctx") or {}
-    if error["type"] == "value_error" and "error" in ctx:
-        return str(ctx["error"])
-    return f"{error['msg']} (got {shown(str(error['input']))})"
 
 
 def _string_value(node: Node) -> str | FieldProblem | None:

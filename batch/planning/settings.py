@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from pydantic import Field
 
 from batch.graph_settings import GraphSettings, resolve_model
-from batch.settings import ManifestSettings
+from batch.settings import CONCURRENCY, ManifestSettings
 
 
 class PlanSettings(GraphSettings):
     """Everything that configures one plan."""
 
-    concurrency: int = Field(default=4, ge=1, le=256)
+    concurrency: int = Field(default=4, ge=CONCURRENCY.ge, le=CONCURRENCY.le)
 
 
 def resolve_plan_settings(

@@ -12,21 +12,21 @@ from pydantic import Field, field_validator
 
 from batch.durations import parse_duration
 from batch.graph_settings import GraphSettings, resolve_model
-from batch.settings import ManifestSettings
+from batch.settings import CONCURRENCY, DEADLINE, MAX_ATTEMPTS, MAX_DESTRUCTIVE, ManifestSettings
 
 
 class RunSettings(GraphSettings):
     """Everything that configures one run; built once by `resolve_settings`."""
 
-    concurrency: int = Field(default=4, ge=1, le=256)
-    max_attempts: int = Field(default=6, ge=1, le=100)
-    deadline: float | None = Field(default=None, gt=0)
+    concurrency: int = Field(default=4, ge=CONCURRENCY.ge, le=CONCURRENCY.le)
+    max_attempts: int = Field(default=6, ge=MAX_ATTEMPTS.ge, le=MAX_ATTEMPTS.le)
+    deadline: float | None = Field(default=None, gt=DEADLINE.gt)
     request_timeout: float = Field(default=60.0, gt=0, le=600)
     audit_log: Path | None = None
     yes: bool = False
     dry_run: bool = False
     quiet: bool = False
-    max_destructive: int | None = Field(default=None, ge=0)
+    max_destructive: int | None = Field(default=None, ge=MAX_DESTRUCTIVE.ge)
     shard: str | None = None
     resume: bool = False
     failures_csv: Path | None = None

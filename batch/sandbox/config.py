@@ -12,8 +12,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from batch.graph_settings import Limit
 from batch.operations import RequestClass
-from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, Limit, RateLimit
+from batch.settings import GRAPH_READ_LIMIT, GRAPH_WRITE_LIMIT, RateLimit
 
 RetryAfterFormat = Literal["seconds", "fractional", "http-date"]
 PermissionMode = Literal["published", "permissive"]

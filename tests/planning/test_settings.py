@@ -9,7 +9,9 @@ from batch.planning.settings import resolve_plan_settings
 from batch.run.settings import resolve_settings
 from batch.settings import ManifestSettings, RateLimit
 
-MANIFEST = ManifestSettings(base_url="https://manifest.example", read_limit="10/1s")
+MANIFEST = ManifestSettings(
+    base_url="https://manifest.example", read_limit=RateLimit.parse("10/1s")
+)
 
 
 @pytest.mark.parametrize(
