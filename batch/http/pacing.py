@@ -118,10 +118,6 @@ PROBE_BACK_OFF = 0.95
 has the whole window gives a little back, so a newcomer's probes can get through. Less than
 one whole request is not given back (a slot less at 15 a window costs 7 % until the next
 probe: Graph's 15 per 30 s told 30 took 1.11 times the ideal with it, 1.005 without)."""
-MOVED = 0.8
-"""A 429 that takes the level below this share of what it was means the budget itself shrank
-(another consumer appeared): the next probe may start a window later, as the decrease may
-have gone well below the new budget. Smaller cuts (a fixed window's edge) wait as usual."""
 UNMEASURED_BACK_OFF = 0.5
 """After a 429 with too few admitted to measure, the level is this share of what it was."""
 FLOOR_SHARE = 0.1
@@ -316,7 +312,6 @@ class Pacer:
         if measured and (probe or self._level >= self.limit.count):
             self._measured_budget(admitted, now, probe=probe)
             return
-        before = self._level
         if measured:
             self._level = _whole(admitted * BACK_OFF)
             why = f"throttled (429) with {admitted:g} admitted in the last window"
@@ -326,8 +321,6 @@ class Pacer:
         self._decreased_after = self._sends
         self._decreased_at = now
         self._next_step = now + self._window
-        if self._level < MOVED * before:  # The budget shrank: probe a window on, the level
-            self._probe_by = now  # may be well below the new budget.
         self._change(self._level, why)
 
     def _measured_budget(self, admitted: float, now: float, *, probe: bool) -> None:
