@@ -83,6 +83,7 @@ async def _scenario(
                 rows=per_run + (scenario.rows - per_run * scenario.runs if k == 0 else 0),
                 concurrency=CONCURRENCY,
                 latency=scenario.latency,
+                waiting_frees_seat=True,
             )
         )
         for k in range(scenario.runs)
@@ -117,6 +118,7 @@ async def _halving(shape: Shape, retry_after: str, told: str) -> tuple[int | Non
             concurrency=CONCURRENCY,
             latency=0.015,
             on_time=change,
+            waiting_frees_seat=True,
         )
     )
     await clock.run(task)

@@ -148,6 +148,7 @@ async def drive(
     start: float = 0.0,
     rows: int | None = None,
     on_time: Callable[[float], None] = lambda now: None,
+    waiting_frees_seat: bool = False,
 ) -> Tally:
     """Send through `pacer` against `budget` from `start` until virtual time `until`, or, given
     `rows`, until that many requests were admitted (a run of that many rows; `until` ignored).
@@ -155,7 +156,8 @@ async def drive(
     The server counts each request the next of `counted_at` (cycled) of the way through its
     round trip: 0.5 is halfway, 1 a slow way in and an instant answer, 0 the reverse, as
     on a loaded machine. A refused request is retried (after its `Retry-After`, or 1 s) as
-    the runner would, so nothing is lost.
+    the runner would, so nothing is lost; with `waiting_frees_seat` the row waits without
+    holding one of the `concurrency` seats, as the runner's rows do, and another row takes it.
     """
     tally = Tally()
     shares = itertools.cycle(counted_at)
@@ -168,10 +170,12 @@ async def drive(
         left[0] -= 1
         return left[0] >= 0
 
+    seats = asyncio.Semaphore(concurrency)
+
     async def worker() -> None:
         retry = False
         while retry or more():
-            async with pacer.slot() as slot:
+            async with seats, pacer.slot() as slot:
                 way_in = latency * next(shares)
                 await clock.sleep(way_in)
                 on_time(clock.now())
@@ -186,5 +190,6 @@ async def drive(
             if retry:
                 await clock.sleep(retry_after if retry_after is not None else 1.0)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    workers = concurrency * (4 if waiting_frees_seat else 1)
+    await asyncio.gather(*(worker() for _ in range(workers)))
     return tally

@@ -11,12 +11,19 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   and settles at `BACK_OFF` times that, just below it. At most one decrease per window, and
   none for a 429 to a request sent before the last decrease: the 429s of one episode are one
   signal (several in a row took one run from 94 to 5 a window in the simulator).
-- **The first 429 at the ceiling is a measurement.** Until a 429 the class sends at the
-  ceiling, so what the window admitted when the first one comes is the budget itself: the
-  level becomes `PROBE_BACK_OFF` times it, as after a refused probe. Every request in flight
-  then is refused too (about `--concurrency` 429s: 8 of a 700-row run at concurrency 8, the
-  largest share of its 429s); nothing the answers say tells the edge is near, and sending
-  the top of the first window one at a time would delay every later window as much.
+- **The first window goes carefully.** Until a 429 or the end of the first window, requests
+  above `FIRST_SHARE` of the ceiling go at most `FIRST_IN_FLIGHT` at a time, so the first
+  429 refuses one or two requests instead of every one in flight (about `--concurrency`:
+  8 of a 700-row run, most of its 429s). The price is a round trip per two of those
+  requests, once: 1.010 to 1.023 of the ideal with the limit known exactly (700 rows,
+  100 per 5 s); 0.3, not 0.5, so two runs starting together stay under the budget at full
+  concurrency (their 429s 2.9 % to 1.4 %). Such a 429, like a refused probe, measures the
+  budget: the level becomes `PROBE_BACK_OFF` times what the window admitted.
+- **Once more, then wait.** A 429 to a request sent after a measured decrease, within the
+  same window, steps the level down by `BACK_OFF` once more: a token bucket's first window
+  admits its burst as well as its rate, so the first reading is too high (ceiling case on a
+  bucket: 4.2 % to 1.4 % 429s). More than one such step a window starved a run sharing the
+  bucket with another.
 - **No sample, no lesson.** A window that admitted nothing, or in which the class got
   fewer answers than half the floor (or half its level, when lower), is no measurement of
   the budget: a run's very first request can be refused because another app or run holds
@@ -118,6 +125,12 @@ PROBE_BACK_OFF = 0.95
 has the whole window gives a little back, so a newcomer's probes can get through. Less than
 one whole request is not given back (a slot less at 15 a window costs 7 % until the next
 probe: Graph's 15 per 30 s told 30 took 1.11 times the ideal with it, 1.005 without)."""
+FIRST_SHARE = 0.3
+"""In the first window, before anything says where the budget ends, requests above this share
+of the ceiling go one at a time: the first 429 then refuses one request, not every one in
+flight."""
+FIRST_IN_FLIGHT = 2
+"""Requests in flight at most beyond `FIRST_SHARE` in the first window."""
 UNMEASURED_BACK_OFF = 0.5
 """After a 429 with too few admitted to measure, the level is this share of what it was."""
 FLOOR_SHARE = 0.1
@@ -125,6 +138,8 @@ FLOOR_SHARE = 0.1
 twenty runs can share one app's budget before the floor itself keeps them over it."""
 SAFETY_MARGIN = 0.001
 """Seconds added to every window edge, so equal timestamps never count twice."""
+ROUNDING = 1e-9
+"""Seconds below which two times are the same (float rounding of virtual or monotonic time)."""
 
 
 class Clock(Protocol):
@@ -202,7 +217,9 @@ class Pacer:
         self._decreased_after = 0
         """`_sends` at the last decrease: 429s to requests sent before it are old news."""
         self._decreased_at = -math.inf
-        """When the level was last decreased (at most once a window)."""
+        """When the level was last decreased by a measurement (at most once a window)."""
+        self._stepped_down = False
+        """The level was stepped down once more since that decrease (at most once)."""
         self._next_step = -math.inf
         """When the level is next measured and a probe may start."""
         self._held = False
@@ -211,6 +228,8 @@ class Pacer:
         """Time from which the next probe may start."""
         self._probes_through = 0
         """Probes in a row that got through (each next one reaches further)."""
+        self._first_window_ends: float | None = None
+        """When the first window (from the first send) ends; None before the first send."""
         self._slot_freed = asyncio.Event()
         # A lock keeps waiters in FIFO order, so no request starves behind later ones.
         self._lock = asyncio.Lock()
@@ -231,15 +250,28 @@ class Pacer:
         return self._paused_until
 
     def _trim(self, now: float) -> None:
-        window_start = now - self._window - SAFETY_MARGIN
+        # A stamp within a nanosecond of the edge is gone: `_wait_time` treats a wait that
+        # short as none, so a stamp kept here would let every waiter through at once.
+        window_start = now - self._window - SAFETY_MARGIN + ROUNDING
         while self._stamps and self._stamps[0] <= window_start:
             self._stamps.popleft()
         while self._admitted and self._admitted[0] <= now - self._window:
             self._admitted.popleft()
 
     def _probing(self, used: int) -> bool:
-        """True when the next request would go beyond the admitted level."""
-        return self._allowance > self._level and used >= int(self._level)
+        """True when the next request would go beyond the admitted level, or, in the first
+        window before any 429, beyond `FIRST_SHARE` of the ceiling."""
+        if self._allowance > self._level:
+            return used >= int(self._level)
+        return self._in_first_window() and used >= int(FIRST_SHARE * self.limit.count)
+
+    def _beyond_in_flight(self) -> int:
+        """Requests that may be in flight while the next would go beyond the admitted level."""
+        return FIRST_IN_FLIGHT if self._allowance <= self._level else 1
+
+    def _in_first_window(self) -> bool:
+        ends = self._first_window_ends
+        return ends is None or self._clock.now() < ends
 
     def _wait_time(self) -> float | None:
         """Seconds until a send is allowed (0: now; None: when an in-flight request ends)."""
@@ -249,9 +281,9 @@ class Pacer:
         if self._ramp is not None and self._in_flight >= self._ramp:
             return None
         used = self._in_flight + len(self._stamps)
-        if self._in_flight and self._probing(used):
+        if self._in_flight >= self._beyond_in_flight() and self._probing(used):
             self._held = True
-            return None  # Above the admitted level: one request at a time.
+            return None  # Beyond the admitted level: one (or FIRST_IN_FLIGHT) at a time.
         wait = self._paused_until - now
         if used >= max(1, int(self._allowance)):
             self._held = True
@@ -259,7 +291,7 @@ class Pacer:
                 return None
             wait = max(wait, self._stamps[0] - (now - self._window - SAFETY_MARGIN))
         # Below a nanosecond is float rounding, not time: waiting it could loop forever.
-        return wait if wait > 1e-9 else 0.0
+        return wait if wait > ROUNDING else 0.0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -272,6 +304,8 @@ class Pacer:
                 else:
                     await self._clock.sleep(wait)
             probe = self._probing(self._in_flight + len(self._stamps))
+            if self._first_window_ends is None:
+                self._first_window_ends = self._clock.now() + self._window
             self._in_flight += 1
             self._sends += 1
             sent = self._sends
@@ -308,7 +342,16 @@ class Pacer:
         if sent is not None and sent <= self._decreased_after:
             return
         if measured and not probe and now < self._decreased_at + self._window:
-            return  # One measured decrease a window: the 429s of one episode are one signal.
+            # Sent after the last decrease and still refused: the window's count, which
+            # still holds what came before the decrease, says nothing new; step down from
+            # the level instead, once (a token bucket's burst made the first reading too
+            # high; more steps in one window starved a run sharing the bucket).
+            if not self._stepped_down:
+                self._stepped_down = True
+                self._level = _whole(self._level * BACK_OFF)
+                self._decreased_after = self._sends
+                self._change(self._level, "throttled (429) again after a decrease")
+            return
         if measured and (probe or self._level >= self.limit.count):
             self._measured_budget(admitted, now, probe=probe)
             return
@@ -318,6 +361,11 @@ class Pacer:
         else:  # Too few answers to tell the budget: back off, but learn no level.
             self._level = max(min(self._level, self._floor), self._level * UNMEASURED_BACK_OFF)
             why = f"throttled (429) with {answered} answered in the window: too few to measure"
+        self._decrease(self._level, now, why)
+
+    def _decrease(self, level: float, now: float, why: str) -> None:
+        self._level = level
+        self._stepped_down = False
         self._decreased_after = self._sends
         self._decreased_at = now
         self._next_step = now + self._window
@@ -333,6 +381,7 @@ class Pacer:
         self._level = admitted if admitted - kept < 1 else _whole(kept)
         self._decreased_after = self._sends
         self._decreased_at = now
+        self._stepped_down = False
         self._next_step = now + PROBE_EVERY * self._window
         share = max(self._level, PROBE_SHARE * self.limit.count)
         windows = min(max(PROBE_REQUESTS / share, PROBE_EVERY), PROBE_WINDOWS)
