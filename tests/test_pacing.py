@@ -210,15 +210,15 @@ async def test_known_limit_is_never_throttled(counted_at: tuple[float, ...], sha
     assert tally.admitted_between(until - 10 * 5.0, until) >= 0.97 * 10 * 100
 
 
+@pytest.mark.parametrize("shape", ["sliding", "fixed", "bucket"])
 @pytest.mark.parametrize("ceiling", ["100/5s", "150/5s"])
-async def test_follows_a_budget_that_halves_and_recovers(ceiling: str) -> None:
-    """When another consumer takes half the budget, the third window after it at the latest
-    gets most of the half with at most one 429; when the budget is whole again, the fifth
-    window at the latest gets most of it: the next probe may wait two windows (a run at half
-    the budget probes once per `PROBE_REQUESTS`), then grows the level by a tenth of the
-    ceiling and four tenths. (The issue asks for two windows; see `batch.http.pacing`.)"""
+async def test_follows_a_budget_that_halves_and_recovers(ceiling: str, shape: Shape) -> None:
+    """When another consumer takes half the budget, and again when the budget is whole, the
+    second window after the change at the latest gets most of it with at most one 429 (a
+    round trip of 15 ms, as in `make bench`: probes above the level go one at a time, so at
+    50 ms some shapes take a third window)."""
     clock = VirtualClock()
-    budget = Budget(100, 5.0)
+    budget = Budget(100, 5.0, shape=shape)
     pacer = Pacer(RateLimit.parse(ceiling), clock, "write")
     start = clock.now()
     halved, whole = start + 50.0, start + 100.0
@@ -227,13 +227,22 @@ async def test_follows_a_budget_that_halves_and_recovers(ceiling: str) -> None:
         budget.count = 50 if halved <= now < whole else 100
 
     task = asyncio.create_task(
-        drive(pacer, budget, clock, until=start + 150.0, on_time=change_budget)
+        drive(
+            pacer,
+            budget,
+            clock,
+            until=start + 150.0,
+            on_time=change_budget,
+            concurrency=8,
+            latency=0.015,
+        )
     )
     await clock.run(task)
     tally = task.result()
-    assert (converged(tally, halved, 50, 5.0) or 99) <= 3
-    assert (converged(tally, whole, 100, 5.0) or 99) <= 5
-    assert tally.refused <= 0.02 * len(tally.answers)
+    assert (converged(tally, halved, 50, 5.0) or 99) <= 2
+    assert (converged(tally, whole, 100, 5.0) or 99) <= 2
+    # A token bucket admits a burst on top of its rate, so each probe reads it high once.
+    assert tally.refused <= (0.03 if shape == "bucket" else 0.02) * len(tally.answers)
 
 
 @pytest.mark.parametrize(

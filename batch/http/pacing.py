@@ -7,10 +7,14 @@ rule is additive-increase/multiplicative-decrease as in TCP congestion control (
 Chiu and Jain 1989 for why it shares fairly), with the increase done by probing as in BIC
 (Xu, Harfoush and Rhee, INFOCOM 2004) so a freed budget is found quickly:
 
-- **Decrease.** On a 429 the pacer counts its answers the server admitted in the last window
-  and settles at `BACK_OFF` times that, just below it. At most one decrease per window, and
-  none for a 429 to a request sent before the last decrease: the 429s of one episode are one
-  signal (several in a row took one run from 94 to 5 a window in the simulator).
+- **Decrease.** A 429 at the learned level (not a probe) means someone else took part of the
+  budget: the pacer counts its answers the server admitted in the last window and settles
+  at `BACK_OFF` (a half, as TCP) times that. That count is still the old budget's, so a
+  gentler factor took 3 to 5 windows to follow a budget that halves (0.9: 4 windows, 0.7:
+  3 to 4, 0.5: 2); the probes find any part given back too much within a window or two.
+  At most one such decrease per window, and none for a 429 to a request sent before the
+  last decrease: the 429s of one episode are one signal (several in a row took one run
+  from 94 to 5 a window in the simulator).
 - **The first window goes carefully.** Until a 429 or the end of the first window, requests
   above `FIRST_SHARE` of the ceiling go at most `FIRST_IN_FLIGHT` at a time, so the first
   429 refuses one or two requests instead of every one in flight (about `--concurrency`:
@@ -20,7 +24,7 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   concurrency (their 429s 2.9 % to 1.4 %). Such a 429, like a refused probe, measures the
   budget: the level becomes `PROBE_BACK_OFF` times what the window admitted.
 - **Once more, then wait.** A 429 to a request sent after a measured decrease, within the
-  same window, steps the level down by `BACK_OFF` once more: a token bucket's first window
+  same window, steps the level down by `STEP_DOWN` once more: a token bucket's first window
   admits its burst as well as its rate, so the first reading is too high (ceiling case on a
   bucket: 4.2 % to 1.4 % 429s). More than one such step a window starved a run sharing the
   bucket with another.
@@ -41,7 +45,9 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   additive increase). A refused probe sets the level to `PROBE_BACK_OFF` times what the
   window admitted (the multiplicative decrease, in proportion to the run's own share), in
   whole requests. Each probe in a row that got everything through reaches `PROBE_GROWTH`
-  times further.
+  times further, the first such step in the probe's own window once all of the probe is
+  answered: a freed budget is back in use within two windows (three to five when each step
+  waited for the next window).
 - **Probes are bounded per request, not per window.** A budget that stays full refuses
   every probe, so after a refused one the next waits until about `PROBE_REQUESTS` requests
   were admitted (`PROBE_REQUESTS` / level windows, at least `PROBE_EVERY`, at most
@@ -49,10 +55,9 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   other window was refused 1 / (2 x level) of the time: 6 % at 10 a window, 3.3 % at Graph's
   15 per 30 s. A run below `PROBE_SHARE` of the ceiling probes as often as one at that share,
   so a small share grows as fast as a large one (probing in proportion to the level left a
-  late run at 1 request a window beside one at 8). The price is recovery: a freed budget is
-  found by the next probe, two windows away at half a 100-per-window budget, then grown by
-  a tenth and four tenths of the ceiling (3 to 5 windows in the simulator, where the issue
-  asks for 2).
+  late run at 1 request a window beside one at 8). At half a 100-per-window budget the
+  next probe is two windows away; a tenth and then four tenths of the ceiling in that
+  window take the level back to the whole budget.
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
@@ -103,8 +108,10 @@ from batch.settings import RateLimit
 
 log = structlog.get_logger("graph_batch.pacing")
 
-BACK_OFF = 0.9
+BACK_OFF = 0.5
 """After a 429 at a learned level, the allowance is this share of the admitted level."""
+STEP_DOWN = 0.9
+"""A 429 again within the window after a decrease takes the level down by this, once."""
 PROBE_STEP = 0.1
 """A first probe reaches this share of the ceiling above the level; the same for every run,
 so runs sharing a budget grow alike while each backs off in proportion to its share."""
@@ -228,6 +235,8 @@ class Pacer:
         """Time from which the next probe may start."""
         self._probes_through = 0
         """Probes in a row that got through (each next one reaches further)."""
+        self._probed_further = False
+        """This window's probe, all through, was taken one step further (once a window)."""
         self._first_window_ends: float | None = None
         """When the first window (from the first send) ends; None before the first send."""
         self._slot_freed = asyncio.Event()
@@ -284,6 +293,13 @@ class Pacer:
         if self._in_flight >= self._beyond_in_flight() and self._probing(used):
             self._held = True
             return None  # Beyond the admitted level: one (or FIRST_IN_FLIGHT) at a time.
+        if (
+            not self._in_flight
+            and not self._probed_further
+            and self._level < used >= int(self._allowance) > self._level
+        ):
+            self._probed_further = True
+            self._probe_further()
         wait = self._paused_until - now
         if used >= max(1, int(self._allowance)):
             self._held = True
@@ -348,11 +364,11 @@ class Pacer:
             # high; more steps in one window starved a run sharing the bucket).
             if not self._stepped_down:
                 self._stepped_down = True
-                self._level = _whole(self._level * BACK_OFF)
+                self._level = _whole(self._level * STEP_DOWN)
                 self._decreased_after = self._sends
                 self._change(self._level, "throttled (429) again after a decrease")
             return
-        if measured and (probe or self._level >= self.limit.count):
+        if measured and probe:
             self._measured_budget(admitted, now, probe=probe)
             return
         if measured:
@@ -401,15 +417,24 @@ class Pacer:
         if now < self._next_step or self._level >= self.limit.count:
             return
         held, self._held = self._held, False
+        self._probed_further = False
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
         if held and now >= self._probe_by:
-            step = PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through
-            reach = self._level + max(1.0, step)
-            self._probes_through += 1
-            self._change(reach, f"probing above the admitted level ({self._level:g} per window)")
+            self._probe_further()
         else:  # The allowance did not limit the class, or the last probe is too recent.
             self._change(self._level, f"admitted level measured ({self._level:g} per window)")
+
+    def _probe_further(self) -> None:
+        """Allow the next probe step above the level: `PROBE_STEP` of the ceiling, then
+        `PROBE_GROWTH` times the last step for each step in a row that got through, in the
+        next window or, once every probe so far was answered, in this one."""
+        step = PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through
+        self._probes_through += 1
+        self._change(
+            max(self._allowance, self._level) + max(1.0, step),
+            f"probing above the admitted level ({self._level:g} per window)",
+        )
 
     def _change(self, allowance: float, why: str) -> None:
         before, self._allowance = self._allowance, min(allowance, float(self.limit.count))
