@@ -171,6 +171,7 @@ async def drive(
         return left[0] >= 0
 
     seats = asyncio.Semaphore(concurrency)
+    pacer.remaining = rows  # as the runner tells it: requests not yet through
 
     async def worker() -> None:
         retry = False
@@ -184,6 +185,8 @@ async def drive(
                 tally.answers.append((clock.now(), admitted))
                 if admitted:
                     slot.admitted()
+                    if pacer.remaining is not None:
+                        pacer.remaining -= 1
                 else:
                     slot.throttled(retry_after)
             retry = not admitted

@@ -206,6 +206,10 @@ class Pacer:
         self.limit = limit
         """The ceiling: the configured limit, never exceeded."""
         self.name = name
+        self.remaining: int | None = None
+        """Requests of this class the run has still to send, when the runner knows: no probe
+        is made when they fit within the level (a probe then gains nothing and may cost a
+        429, and that row's `Retry-After` at the very end of the run)."""
         self._clock = clock
         self._window = limit.per_seconds
         self._allowance = float(limit.count)
@@ -420,7 +424,8 @@ class Pacer:
         self._probed_further = False
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
-        if held and now >= self._probe_by:
+        left = self.remaining
+        if held and now >= self._probe_by and (left is None or left > self._level):
             self._probe_further()
         else:  # The allowance did not limit the class, or the last probe is too recent.
             self._change(self._level, f"admitted level measured ({self._level:g} per window)")
