@@ -13,6 +13,9 @@ proportion to the window.
   row refused near the end waits it out after all the others are done);
 - two concurrent runs sharing the budget: two `graph-batch run` processes, `--shard 1/2` and
   `2/2`, each told 150/2s (target <= 1.08 combined, <= 2 % 429);
+- the issue's own case: 700 writes, the sandbox admitting 100 per 5 s, told 150/5s, one run
+  (targets as the ceiling case) and two (as two runs); with 700 rows exactly 7 windows'
+  worth, one row over is a whole window, so `wall / (rows / rate)` is printed beside it;
 - the budget halves 6 s in (`POST /_sandbox/limits`: another consumer appears) and is whole
   again at 14 s; told `REAL` (target: converges within 2 windows); and again with every 429
   saying `Retry-After: 10`, where the halving refuses every seat's row at once (target: wall /
@@ -58,6 +61,10 @@ LATENCY = ["--latency-ms", "15"]
 HUGE_LIMIT = "1000000/1s"
 HALVED_AT, RECOVERED_AT = 6.0, 14.0
 """Seconds into the halving case when the budget halves, and when it is whole again."""
+ISSUE_REAL = RateLimit.parse("100/5s")
+ISSUE_CEILING = "150/5s"
+ISSUE_WRITES = 700
+"""The issue's own case: 700 rows, 100 writes per 5 s admitted, the client told 150 per 5 s."""
 FAULTS = (
     *("--fault", "503-retry-after=0.03", "--fault", "drop-after=0.02"),
     *("--fault-class", "write"),
@@ -125,14 +132,17 @@ def _single(
     work: Path,
     limit: str,
     *,
+    writes: int = WRITES,
+    real: RateLimit = REAL,
     sandbox_flags: tuple[str, ...] = (),
     during: Callable[[RemoteSandbox], None] | None = None,
 ) -> tuple[Outcome, list[dict[str, Any]]]:
-    """One run of `WRITES` writes told `limit`; `during` runs beside it (budget changes)."""
-    world, rows = _rows(WRITES, seed=11)
+    """One run of `writes` writes told `limit` where the sandbox admits `real`; `during` runs
+    beside it (budget changes)."""
+    world, rows = _rows(writes, seed=11)
     job = write_yaml_job(rows, work / "job.yaml")
     audit = work / f"audit-{time.monotonic_ns()}.jsonl"
-    flags = ["--write-limit", str(REAL), "--read-limit", HUGE_LIMIT, *LATENCY, *sandbox_flags]
+    flags = ["--write-limit", str(real), "--read-limit", HUGE_LIMIT, *LATENCY, *sandbox_flags]
     with sandbox_in_subprocess(world, *flags) as sandbox:
         os.environ["GRAPH_ACCESS_TOKEN"] = sandbox.token
         helper = threading.Thread(target=during, args=(sandbox,)) if during else None
@@ -144,17 +154,21 @@ def _single(
         stats, state = sandbox.stats(), sandbox.state()
     records = _records(audit)
     elapsed = float(records[-1]["elapsed"])
-    ratio = elapsed / _ideal(len(rows), REAL)
+    ratio = elapsed / _ideal(len(rows), real)
     share = stats.by_status.get(429, 0) / max(1, stats.requests_total)
-    return Outcome(ratio, share, _lost(records, state_problems(state, rows))), records
+    note = _by_rate(elapsed, len(rows), real)
+    return Outcome(ratio, share, _lost(records, state_problems(state, rows)), note), records
 
 
-def _two_runs(work: Path) -> Outcome:
-    """Two `graph-batch run` processes, one shard each, against one sandbox."""
-    world, rows = _rows(WRITES, seed=13)
+def _two_runs(
+    work: Path, *, writes: int = WRITES, real: RateLimit = REAL, ceiling: str = CEILING
+) -> Outcome:
+    """Two `graph-batch run` processes, one shard each, told `ceiling`, against one sandbox
+    admitting `real`."""
+    world, rows = _rows(writes, seed=13)
     job = write_yaml_job(rows, work / "shared.yaml")
-    audits = [work / f"shard-{k}.jsonl" for k in (1, 2)]
-    flags = ["--write-limit", str(REAL), "--read-limit", HUGE_LIMIT, *LATENCY]
+    audits = [work / f"shard-{k}-{time.monotonic_ns()}.jsonl" for k in (1, 2)]
+    flags = ["--write-limit", str(real), "--read-limit", HUGE_LIMIT, *LATENCY]
     with sandbox_in_subprocess(world, *flags) as sandbox:
         env = os.environ | {"GRAPH_ACCESS_TOKEN": sandbox.token}
         runs = [
@@ -163,7 +177,7 @@ def _two_runs(work: Path) -> Outcome:
                     sys.executable,
                     "-m",
                     "batch",
-                    *_run_args(job, audit, sandbox, CEILING),
+                    *_run_args(job, audit, sandbox, ceiling),
                     "--shard",
                     f"{k}/2",
                 ],
@@ -177,13 +191,20 @@ def _two_runs(work: Path) -> Outcome:
     logs = [_records(audit) for audit in audits]
     started = min(_stamp(r) for log in logs for r in log if r["event"] == "run.started")
     ended = max(_stamp(log[-1]) for log in logs)
-    ratio = (ended - started) / _ideal(len(rows), REAL)
+    ratio = (ended - started) / _ideal(len(rows), real)
     share = stats.by_status.get(429, 0) / max(1, stats.requests_total)
     lost = sum(_lost(log, []) for log in logs) + len(state_problems(state, rows))
     shares = [sum(1 for r in log if r["event"] == "op.finished") for log in logs]
     rates = [log[-1].get("settled_rate", {}).get("write") for log in logs]
-    note = f"rows per run {shares}; settled at {rates} writes/s"
+    by_rate = _by_rate(ended - started, len(rows), real)
+    note = f"rows per run {shares}; settled at {rates} writes/s; {by_rate}"
     return Outcome(ratio, share, lost, note)
+
+
+def _by_rate(elapsed: float, writes: int, real: RateLimit) -> str:
+    """Wall time over `writes` at `real`'s sustained rate: the ideal that charges no whole
+    window for the rows left over (700 rows at 100 per window are 7 windows' worth, not 6)."""
+    return f"wall / (rows / rate) {elapsed / (writes / real.per_second):.3f}"
 
 
 def _windows_to_converge(
@@ -243,13 +264,16 @@ def _unthrottled(work: Path) -> tuple[float, int]:
 
 
 def main() -> int:
-    """Run every case, print the table; 0 when every target is met."""
+    """Run every case and print the table with each target met or missed: figures, not a gate
+    (the machine's load moves them), so 0 unless a row was lost."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         known, _ = _single(work, str(REAL))
         ceiling, _ = _single(work, CEILING)
         long_wait, _ = _single(work, CEILING, sandbox_flags=LONG_RETRY_AFTER)
         shared = _two_runs(work)
+        issue, _ = _single(work, ISSUE_CEILING, writes=ISSUE_WRITES, real=ISSUE_REAL)
+        issue_shared = _two_runs(work, writes=ISSUE_WRITES, real=ISSUE_REAL, ceiling=ISSUE_CEILING)
         halving = _halving(work)
         long_halving = _halving(work, LONG_RETRY_AFTER)
         faulty = None
@@ -277,6 +301,18 @@ def main() -> int:
             "<= 1.08, <= 2% 429",
         ),
         (
+            "issue: 700, 100/5s told 150/5s",
+            issue,
+            issue.ratio <= 1.05 and issue.share_429 <= 0.01,
+            "<= 1.05, <= 1% 429",
+        ),
+        (
+            "issue: two runs",
+            issue_shared,
+            issue_shared.ratio <= 1.08 and issue_shared.share_429 <= 0.02,
+            "<= 1.08, <= 2% 429",
+        ),
+        (
             "budget halves, then recovers",
             halving,
             halving.windows is not None and halving.windows <= 2,
@@ -293,16 +329,15 @@ def main() -> int:
         cases.append(("3% 503 + 2% drops, known limit", faulty, True, "for information"))
     print(f"\ngraph-batch bench: {WRITES} writes, sandbox admits {REAL} (15 ms latency)")
     print(f"{'case':<34} {'wall/ideal':>10} {'429 share':>10} {'rows lost':>10}  target")
-    for name, outcome, _met, target in cases:
+    for name, outcome, met, target in cases:
         print(
             f"{name:<34} {outcome.ratio:>10.3f} {outcome.share_429:>10.2%} {outcome.lost:>10}"
-            f"  {target}"
+            f"  {target}: {'met' if met else 'MISSED'}"
         )
         if outcome.note:
             print(f"{'':<34} {outcome.note}")
     print(f"unthrottled: {ops_per_second:.0f} operations per second, {fast_lost} rows lost")
-    met = all(met for _, outcome, met, _ in cases) and not any(o.lost for _, o, _, _ in cases)
-    return 0 if met and not fast_lost else 1
+    return 1 if fast_lost or any(outcome.lost for _, outcome, _, _ in cases) else 0
 
 
 if __name__ == "__main__":

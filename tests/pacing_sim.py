@@ -118,6 +118,23 @@ class Tally:
         """Requests admitted with answers in [start, end)."""
         return sum(1 for t, ok in self.answers if ok and start <= t < end)
 
+    def refused_between(self, start: float, end: float) -> int:
+        """Requests refused (429) with answers in [start, end)."""
+        return sum(1 for t, ok in self.answers if not ok and start <= t < end)
+
+
+def converged(tally: Tally, since: float, budget: int, window: float) -> int | None:
+    """Windows from `since` to the first with >= 80 % of `budget` admitted and <= one 429
+    (a probe), as `make bench` counts them; None if not within 12 windows."""
+    for k in range(12):
+        start = since + k * window
+        if (
+            tally.admitted_between(start, start + window) >= 0.8 * budget
+            and tally.refused_between(start, start + window) <= 1
+        ):
+            return k + 1
+    return None
+
 
 async def drive(
     pacer: Pacer,
@@ -129,23 +146,37 @@ async def drive(
     latency: float = 0.05,
     counted_at: Sequence[float] = (0.5,),
     start: float = 0.0,
+    rows: int | None = None,
     on_time: Callable[[float], None] = lambda now: None,
+    waiting_frees_seat: bool = False,
 ) -> Tally:
-    """Send through `pacer` against `budget` from `start` until virtual time `until`.
+    """Send through `pacer` against `budget` from `start` until virtual time `until`, or, given
+    `rows`, until that many requests were admitted (a run of that many rows; `until` ignored).
 
     The server counts each request the next of `counted_at` (cycled) of the way through its
     round trip: 0.5 is halfway, 1 a slow way in and an instant answer, 0 the reverse, as
     on a loaded machine. A refused request is retried (after its `Retry-After`, or 1 s) as
-    the runner would, so nothing is lost.
+    the runner would, so nothing is lost; with `waiting_frees_seat` the row waits without
+    holding one of the `concurrency` seats, as the runner's rows do, and another row takes it.
     """
     tally = Tally()
     shares = itertools.cycle(counted_at)
+    left = [rows]
     await clock.sleep(start)
+
+    def more() -> bool:
+        if left[0] is None:
+            return clock.now() < until
+        left[0] -= 1
+        return left[0] >= 0
+
+    seats = asyncio.Semaphore(concurrency)
+    pacer.remaining = rows  # as the runner tells it: requests not yet through
 
     async def worker() -> None:
         retry = False
-        while clock.now() < until or retry:
-            async with pacer.slot() as slot:
+        while retry or more():
+            async with seats, pacer.slot() as slot:
                 way_in = latency * next(shares)
                 await clock.sleep(way_in)
                 on_time(clock.now())
@@ -154,11 +185,14 @@ async def drive(
                 tally.answers.append((clock.now(), admitted))
                 if admitted:
                     slot.admitted()
+                    if pacer.remaining is not None:
+                        pacer.remaining -= 1
                 else:
                     slot.throttled(retry_after)
             retry = not admitted
             if retry:
                 await clock.sleep(retry_after if retry_after is not None else 1.0)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    workers = concurrency * (4 if waiting_frees_seat else 1)
+    await asyncio.gather(*(worker() for _ in range(workers)))
     return tally

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from batch.http.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
-from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, drive
+from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, converged, drive
 
 
 async def _send_all(
@@ -124,6 +125,7 @@ async def test_after_throttling_restart_one_at_a_time() -> None:
     for _ in range(50):
         async with pacer.slot() as slot:
             slot.admitted()
+    await clock.sleep(61.0)  # past the first window, whose top goes out two at a time anyway
     most = 0
     out = 0
 
@@ -208,38 +210,74 @@ async def test_known_limit_is_never_throttled(counted_at: tuple[float, ...], sha
     assert tally.admitted_between(until - 10 * 5.0, until) >= 0.97 * 10 * 100
 
 
-async def test_follows_a_budget_that_halves_and_recovers() -> None:
-    """When another consumer takes half the budget the level is at or below the half within
-    two windows; when the budget is whole again the third window at the latest uses most of it
-    (the first probe may wait out `PROBE_EVERY` windows after a refused one)."""
+@pytest.mark.parametrize("shape", ["sliding", "fixed", "bucket"])
+@pytest.mark.parametrize("ceiling", ["100/5s", "150/5s"])
+async def test_follows_a_budget_that_halves_and_recovers(ceiling: str, shape: Shape) -> None:
+    """When another consumer takes half the budget, and again when the budget is whole, the
+    second window after the change at the latest gets most of it with at most one 429 (a
+    round trip of 15 ms, as in `make bench`: probes above the level go one at a time, so at
+    50 ms some shapes take a third window)."""
     clock = VirtualClock()
-    budget = Budget(100, 5.0)
-    pacer = Pacer(RateLimit.parse("100/5s"), clock, "write")
+    budget = Budget(100, 5.0, shape=shape)
+    pacer = Pacer(RateLimit.parse(ceiling), clock, "write")
     start = clock.now()
     halved, whole = start + 50.0, start + 100.0
-    levels: list[tuple[float, int]] = []
 
     def change_budget(now: float) -> None:
         budget.count = 50 if halved <= now < whole else 100
-        levels.append((now, pacer.rate.count))
 
     task = asyncio.create_task(
-        drive(pacer, budget, clock, until=start + 150.0, on_time=change_budget)
+        drive(
+            pacer,
+            budget,
+            clock,
+            until=start + 150.0,
+            on_time=change_budget,
+            concurrency=8,
+            latency=0.015,
+        )
     )
     await clock.run(task)
     tally = task.result()
-
-    def level_at(moment: float) -> int:
-        return next(level for t, level in levels if t >= moment)
-
-    assert level_at(halved + 2 * 5.0) <= 50
-    assert all(40 <= level_at(halved + k * 5.0) <= 50 for k in range(3, 10))
-    assert tally.admitted_between(whole + 2 * 5.0, whole + 3 * 5.0) >= 80
-    assert level_at(whole + 4 * 5.0) >= 90
-    assert tally.refused <= 0.02 * len(tally.answers)
+    assert (converged(tally, halved, 50, 5.0) or 99) <= 2
+    assert (converged(tally, whole, 100, 5.0) or 99) <= 2
+    # A token bucket admits a burst on top of its rate, so each probe reads it high once.
+    assert tally.refused <= (0.03 if shape == "bucket" else 0.02) * len(tally.answers)
 
 
-@pytest.mark.parametrize("shape", ["sliding", "fixed", "bucket"])
+@pytest.mark.parametrize(
+    ("real", "ceiling", "shape"),
+    [
+        ("10/2s", "15/2s", "sliding"),
+        *(("15/30s", "30/30s", shape) for shape in ("sliding", "fixed", "bucket")),
+        ("100/5s", "150/5s", "sliding"),
+    ],
+)
+async def test_refused_probes_stay_rare_at_any_level(real: str, ceiling: str, shape: Shape) -> None:
+    """Probing a budget that stays full is refused at most once per 100 requests, however few
+    a window admits: 10 per 2 s told 15, Graph's 15 per 30 s told 30 (probing once every
+    other window was refused 6 % of the time there). (10 per 2 s under a fixed window or a
+    token bucket: 1.5 %, a probe straddling the window's edge looks like a budget grown.)"""
+    limit = RateLimit.parse(real)
+    budget = Budget(limit.count, limit.per_seconds, shape=shape)
+    _, tally, until = await _learn(budget, ceiling, windows=60, concurrency=8)
+    after_start = until - 59 * limit.per_seconds  # The first window's overshoot is no probe.
+    assert tally.refused_between(after_start, math.inf) <= 0.01 * len(tally.answers)
+    # 95 % of 10 is 9 whole requests a window between probes.
+    assert tally.admitted_between(after_start, until) >= 0.85 * 59 * limit.count
+
+
+BUCKET_SHARING = pytest.mark.xfail(
+    strict=True,
+    reason="a token bucket gives its refill to whichever run's burst comes first in the "
+    "window; the other run's level falls, never the first's (about 20 % / 80 %; the "
+    "simulator let a run send past its allowance at a window edge before, which hid this)",
+)
+
+
+@pytest.mark.parametrize(
+    "shape", ["sliding", "fixed", pytest.param("bucket", marks=BUCKET_SHARING)]
+)
 async def test_two_runs_on_one_budget_share_it_fairly(shape: Shape) -> None:
     """Two pacers told 150/5s on one 100/5s budget, the second starting a window late,
     end up with similar shares that together use most of the budget."""
@@ -282,3 +320,34 @@ async def test_a_429_before_anything_got_through_only_halves(retry_after: float 
             await clock.sleep(0.01)  # a round trip: the window's answers spread over time
             slot.admitted()
     assert pacer.rate.count >= 0.95 * 750
+
+
+async def test_a_stamp_at_the_window_edge_lets_no_burst_through() -> None:
+    """A stamp a float rounding inside the window's edge is gone, not a zero wait that lets
+    every waiter through: at most the allowance goes at the edge (30 went before the fix)."""
+    start = 1023.68  # start + 2.001 - 2.001 rounds just below start
+    clock = FakeClock(start=start)
+    pacer = Pacer(RateLimit.parse("10/2s"), clock)
+    for _ in range(10):
+        async with pacer.slot() as slot:
+            slot.admitted()
+    clock.time = start + 2.0 + SAFETY_MARGIN
+    sent = 0
+    while not clock.sleeps and sent < 30:
+        async with pacer.slot() as slot:
+            slot.admitted()
+        sent += 1
+    assert sent <= 11  # the tenth free slot, then the sleep that ends the loop
+
+
+async def test_the_first_429_refuses_at_most_two_requests() -> None:
+    """Told 150 on a budget of 100 at concurrency 8, the first window's top goes two at a
+    time: the first 429 comes with at most two requests out (eight were refused before)."""
+    clock = VirtualClock()
+    budget = Budget(100, 5.0)
+    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    task = asyncio.create_task(
+        drive(pacer, budget, clock, until=clock.now() + 5.0, concurrency=8, latency=0.015)
+    )
+    await clock.run(task)
+    assert task.result().refused <= 2

@@ -7,9 +7,27 @@ rule is additive-increase/multiplicative-decrease as in TCP congestion control (
 Chiu and Jain 1989 for why it shares fairly), with the increase done by probing as in BIC
 (Xu, Harfoush and Rhee, INFOCOM 2004) so a freed budget is found quickly:
 
-- **Decrease.** On a 429 the pacer counts its answers the server admitted in the last window
-  and settles at `BACK_OFF` times that, just below it. At most one decrease per window: the
-  429s of one episode are one signal.
+- **Decrease.** A 429 at the learned level (not a probe) means someone else took part of the
+  budget: the pacer counts its answers the server admitted in the last window and settles
+  at `BACK_OFF` (a half, as TCP) times that. That count is still the old budget's, so a
+  gentler factor took 3 to 5 windows to follow a budget that halves (0.9: 4 windows, 0.7:
+  3 to 4, 0.5: 2); the probes find any part given back too much within a window or two.
+  At most one such decrease per window, and none for a 429 to a request sent before the
+  last decrease: the 429s of one episode are one signal (several in a row took one run
+  from 94 to 5 a window in the simulator).
+- **The first window goes carefully.** Until a 429 or the end of the first window, requests
+  above `FIRST_SHARE` of the ceiling go at most `FIRST_IN_FLIGHT` at a time, so the first
+  429 refuses one or two requests instead of every one in flight (about `--concurrency`:
+  8 of a 700-row run, most of its 429s). The price is a round trip per two of those
+  requests, once: 1.010 to 1.023 of the ideal with the limit known exactly (700 rows,
+  100 per 5 s); 0.3, not 0.5, so two runs starting together stay under the budget at full
+  concurrency (their 429s 2.9 % to 1.4 %). Such a 429, like a refused probe, measures the
+  budget: the level becomes `PROBE_BACK_OFF` times what the window admitted.
+- **Once more, then wait.** A 429 to a request sent after a measured decrease, within the
+  same window, steps the level down by `STEP_DOWN` once more: a token bucket's first window
+  admits its burst as well as its rate, so the first reading is too high (ceiling case on a
+  bucket: 4.2 % to 1.4 % 429s). More than one such step a window starved a run sharing the
+  bucket with another.
 - **No sample, no lesson.** A window that admitted nothing, or in which the class got
   fewer answers than half the floor (or half its level, when lower), is no measurement of
   the budget: a run's very first request can be refused because another app or run holds
@@ -21,18 +39,37 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   of 429s at a window some other consumer fills costs a few refused requests, never a crawl;
   probing brings the level back up within a few windows. Only a measured window (enough
   answers, few admitted) sets a level below the floor: that is a real share of the budget.
-- **Probe.** A window after a change, and every `PROBE_EVERY` windows once the level is
-  steady, the pacer allows the level plus `PROBE_STEP` of the ceiling, and above the level
-  only one request is in flight at a time: a wrong guess costs one 429 (and no pause), not
-  one per request in flight. The step is the same for every run whatever its share (the
+- **Probe.** The pacer allows the level plus `PROBE_STEP` of the ceiling, and above the
+  level only one request is in flight at a time: a wrong guess costs one 429 (and no pause),
+  not one per request in flight. The step is the same for every run whatever its share (the
   additive increase). A refused probe sets the level to `PROBE_BACK_OFF` times what the
-  window admitted (the multiplicative decrease, in proportion to the run's own share). Each
-  probe in a row that got everything through reaches `PROBE_GROWTH` times further, so a
-  budget that frees up is in use again within a few windows (3 to 4 in `make bench`).
+  window admitted (the multiplicative decrease, in proportion to the run's own share), in
+  whole requests. Each probe in a row that got everything through reaches `PROBE_GROWTH`
+  times further, the first such step in the probe's own window once all of the probe is
+  answered: a freed budget is back in use within two windows (three to five when each step
+  waited for the next window).
+- **Probes are bounded per request, not per window.** A budget that stays full refuses
+  every probe, so after a refused one the next waits until about `PROBE_REQUESTS` requests
+  were admitted (`PROBE_REQUESTS` / level windows, at least `PROBE_EVERY`, at most
+  `PROBE_WINDOWS`): refused probes stay near 1 % of requests at any level. Probing every
+  other window was refused 1 / (2 x level) of the time: 6 % at 10 a window, 3.3 % at Graph's
+  15 per 30 s. A run below `PROBE_SHARE` of the ceiling probes as often as one at that share,
+  so a small share grows as fast as a large one (probing in proportion to the level left a
+  late run at 1 request a window beside one at 8). At half a 100-per-window budget the
+  next probe is two windows away; a tenth and then four tenths of the ceiling in that
+  window take the level back to the whole budget.
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
 shrinks faster and the shares converge.
+
+The constants were chosen on the scenario matrix of `tests/measure_pacing.py` (virtual time;
+sliding log, fixed window and token bucket; `Retry-After` to a free slot, the whole window
+or a constant 10 s): grabbing the whole freed budget in one probe window (up to the first
+429) recovered in one window but starved a run sharing a token bucket (a probe one request
+at a time takes every token the moment it refills) and raised the bucket's 429s from 1 % to
+9 %; `PROBE_BACK_OFF` 0.9 to 1 and `PROBE_REQUESTS` 100 to 200 moved wall time by a few
+percent either way, and 100 keeps recovery at half the budget to the next window but one.
 
 The window log stamps each request at its answer. The server counted it somewhere between send
 and answer, and only the answer is sure to be no earlier than that count: a slot is reused a
@@ -71,18 +108,36 @@ from batch.settings import RateLimit
 
 log = structlog.get_logger("graph_batch.pacing")
 
-BACK_OFF = 0.9
-"""After a 429, the allowance is this share of the admitted level (just below it)."""
-PROBE_EVERY = 2
-"""Windows at the admitted level between two probes above it."""
+BACK_OFF = 0.5
+"""After a 429 at a learned level, the allowance is this share of the admitted level."""
+STEP_DOWN = 0.9
+"""A 429 again within the window after a decrease takes the level down by this, once."""
 PROBE_STEP = 0.1
 """A first probe reaches this share of the ceiling above the level; the same for every run,
 so runs sharing a budget grow alike while each backs off in proportion to its share."""
 PROBE_GROWTH = 4
 """Each probe in a row that got through reaches this many times further than the last."""
+PROBE_EVERY = 1
+"""Least windows at the admitted level after a refused probe before the next may start."""
+PROBE_REQUESTS = 100
+"""Requests admitted (level x windows) after a refused probe before the next may start:
+refused probes stay near one per this many requests whatever the level."""
+PROBE_SHARE = 0.5
+"""Runs below this share of the ceiling probe as often as one at it, so small shares grow."""
+PROBE_WINDOWS = 12
+"""Most windows between a refused probe and the next, however low the level: 12 keeps 10 a
+window told 15 under 1 % refused and finds a freed budget within 6 minutes at Graph's 30 s."""
 PROBE_BACK_OFF = 0.95
 """After a refused probe, the level is this share of what the window admitted: a run that
-has the whole window gives a little back, so a newcomer's probes can get through."""
+has the whole window gives a little back, so a newcomer's probes can get through. Less than
+one whole request is not given back (a slot less at 15 a window costs 7 % until the next
+probe: Graph's 15 per 30 s told 30 took 1.11 times the ideal with it, 1.005 without)."""
+FIRST_SHARE = 0.3
+"""In the first window, before anything says where the budget ends, requests above this share
+of the ceiling go one at a time: the first 429 then refuses one request, not every one in
+flight."""
+FIRST_IN_FLIGHT = 2
+"""Requests in flight at most beyond `FIRST_SHARE` in the first window."""
 UNMEASURED_BACK_OFF = 0.5
 """After a 429 with too few admitted to measure, the level is this share of what it was."""
 FLOOR_SHARE = 0.1
@@ -90,6 +145,8 @@ FLOOR_SHARE = 0.1
 twenty runs can share one app's budget before the floor itself keeps them over it."""
 SAFETY_MARGIN = 0.001
 """Seconds added to every window edge, so equal timestamps never count twice."""
+ROUNDING = 1e-9
+"""Seconds below which two times are the same (float rounding of virtual or monotonic time)."""
 
 
 class Clock(Protocol):
@@ -119,10 +176,10 @@ class MonotonicClock:
 class Slot:
     """One send slot; tell it how the server answered."""
 
-    def __init__(self, pacer: Pacer, sent: float, *, probe: bool) -> None:
+    def __init__(self, pacer: Pacer, sent: int, *, probe: bool) -> None:
         self._pacer = pacer
         self.sent = sent
-        """Monotonic time the request was let go."""
+        """The request's place in the class's sends (1 for the first)."""
         self.probe = probe
         """True when the request went beyond the admitted level (a probe)."""
 
@@ -149,6 +206,10 @@ class Pacer:
         self.limit = limit
         """The ceiling: the configured limit, never exceeded."""
         self.name = name
+        self.remaining: int | None = None
+        """Requests of this class the run has still to send, when the runner knows: no probe
+        is made when they fit within the level (a probe then gains nothing and may cost a
+        429, and that row's `Retry-After` at the very end of the run)."""
         self._clock = clock
         self._window = limit.per_seconds
         self._allowance = float(limit.count)
@@ -162,13 +223,26 @@ class Pacer:
         self._paused_until = 0.0
         self._ramp: int | None = None
         """In-flight cap while recovering from throttling; None when not recovering."""
+        self._sends = 0
+        """Slots handed out so far."""
+        self._decreased_after = 0
+        """`_sends` at the last decrease: 429s to requests sent before it are old news."""
         self._decreased_at = -math.inf
+        """When the level was last decreased by a measurement (at most once a window)."""
+        self._stepped_down = False
+        """The level was stepped down once more since that decrease (at most once)."""
         self._next_step = -math.inf
         """When the level is next measured and a probe may start."""
         self._held = False
         """The allowance held a request back since the last step: worth probing."""
+        self._probe_by = -math.inf
+        """Time from which the next probe may start."""
         self._probes_through = 0
         """Probes in a row that got through (each next one reaches further)."""
+        self._probed_further = False
+        """This window's probe, all through, was taken one step further (once a window)."""
+        self._first_window_ends: float | None = None
+        """When the first window (from the first send) ends; None before the first send."""
         self._slot_freed = asyncio.Event()
         # A lock keeps waiters in FIFO order, so no request starves behind later ones.
         self._lock = asyncio.Lock()
@@ -189,15 +263,28 @@ class Pacer:
         return self._paused_until
 
     def _trim(self, now: float) -> None:
-        window_start = now - self._window - SAFETY_MARGIN
+        # A stamp within a nanosecond of the edge is gone: `_wait_time` treats a wait that
+        # short as none, so a stamp kept here would let every waiter through at once.
+        window_start = now - self._window - SAFETY_MARGIN + ROUNDING
         while self._stamps and self._stamps[0] <= window_start:
             self._stamps.popleft()
         while self._admitted and self._admitted[0] <= now - self._window:
             self._admitted.popleft()
 
     def _probing(self, used: int) -> bool:
-        """True when the next request would go beyond the admitted level."""
-        return self._allowance > self._level and used >= int(self._level)
+        """True when the next request would go beyond the admitted level, or, in the first
+        window before any 429, beyond `FIRST_SHARE` of the ceiling."""
+        if self._allowance > self._level:
+            return used >= int(self._level)
+        return self._in_first_window() and used >= int(FIRST_SHARE * self.limit.count)
+
+    def _beyond_in_flight(self) -> int:
+        """Requests that may be in flight while the next would go beyond the admitted level."""
+        return FIRST_IN_FLIGHT if self._allowance <= self._level else 1
+
+    def _in_first_window(self) -> bool:
+        ends = self._first_window_ends
+        return ends is None or self._clock.now() < ends
 
     def _wait_time(self) -> float | None:
         """Seconds until a send is allowed (0: now; None: when an in-flight request ends)."""
@@ -207,8 +294,16 @@ class Pacer:
         if self._ramp is not None and self._in_flight >= self._ramp:
             return None
         used = self._in_flight + len(self._stamps)
-        if self._in_flight and self._probing(used):
-            return None  # Above the admitted level: one request at a time.
+        if self._in_flight >= self._beyond_in_flight() and self._probing(used):
+            self._held = True
+            return None  # Beyond the admitted level: one (or FIRST_IN_FLIGHT) at a time.
+        if (
+            not self._in_flight
+            and not self._probed_further
+            and self._level < used >= int(self._allowance) > self._level
+        ):
+            self._probed_further = True
+            self._probe_further()
         wait = self._paused_until - now
         if used >= max(1, int(self._allowance)):
             self._held = True
@@ -216,7 +311,7 @@ class Pacer:
                 return None
             wait = max(wait, self._stamps[0] - (now - self._window - SAFETY_MARGIN))
         # Below a nanosecond is float rounding, not time: waiting it could loop forever.
-        return wait if wait > 1e-9 else 0.0
+        return wait if wait > ROUNDING else 0.0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -229,8 +324,11 @@ class Pacer:
                 else:
                     await self._clock.sleep(wait)
             probe = self._probing(self._in_flight + len(self._stamps))
+            if self._first_window_ends is None:
+                self._first_window_ends = self._clock.now() + self._window
             self._in_flight += 1
-        sent = self._clock.now()
+            self._sends += 1
+            sent = self._sends
         try:
             yield Slot(self, sent, probe=probe)
         finally:
@@ -239,42 +337,77 @@ class Pacer:
             self._slot_freed.set()
 
     def throttled(
-        self, retry_after: float | None, *, sent: float | None = None, probe: bool = False
+        self, retry_after: float | None, *, sent: int | None = None, probe: bool = False
     ) -> None:
         """A 429: settle below what was admitted, pause the class, restart at one in flight.
 
         Nothing admitted, or fewer answers in the window than half the floor (or level),
         measure nothing: the level is halved instead, never below the floor (`FLOOR_SHARE`
-        of the ceiling). A refused `probe` only means the window is full: what it admitted
-        is the level, no pause.
-        `sent` is when the refused request went out (None: now); one sent before the last
-        decrease only pauses the class.
+        of the ceiling). A refused `probe`, or the first 429 at the ceiling, measures the
+        budget (`_measured_budget`); a refused probe does not pause the class.
+        `sent` is the refused request's place in the class's sends (None: a new one); one
+        sent before the last decrease only pauses the class.
         """
         now = self._clock.now()
         self._trim(now)
-        admitted = min(float(len(self._admitted)), self._allowance)
         self._probes_through = 0
-        if probe:
-            self._level = max(1.0, admitted * PROBE_BACK_OFF)
-            self._next_step = now + PROBE_EVERY * self._window
-            self._change(self._level, f"probe refused with {admitted:g} admitted in the window")
-            return
-        self._ramp = 1
-        if retry_after is not None:
-            pause = min(retry_after, self._window / 2)
-            self._paused_until = max(self._paused_until, now + pause)
-        if (sent if sent is not None else now) < self._decreased_at:
-            return
+        admitted = min(float(len(self._admitted)), self._allowance)
         answered = len(self._stamps)
-        if admitted and answered >= min(self._floor, self._level) / 2:
-            self._level = max(1.0, admitted * BACK_OFF)
+        measured = admitted and answered >= min(self._floor, self._level) / 2
+        if not probe:
+            self._ramp = 1
+            if retry_after is not None:
+                pause = min(retry_after, self._window / 2)
+                self._paused_until = max(self._paused_until, now + pause)
+        if sent is not None and sent <= self._decreased_after:
+            return
+        if measured and not probe and now < self._decreased_at + self._window:
+            # Sent after the last decrease and still refused: the window's count, which
+            # still holds what came before the decrease, says nothing new; step down from
+            # the level instead, once (a token bucket's burst made the first reading too
+            # high; more steps in one window starved a run sharing the bucket).
+            if not self._stepped_down:
+                self._stepped_down = True
+                self._level = _whole(self._level * STEP_DOWN)
+                self._decreased_after = self._sends
+                self._change(self._level, "throttled (429) again after a decrease")
+            return
+        if measured and probe:
+            self._measured_budget(admitted, now, probe=probe)
+            return
+        if measured:
+            self._level = _whole(admitted * BACK_OFF)
             why = f"throttled (429) with {admitted:g} admitted in the last window"
         else:  # Too few answers to tell the budget: back off, but learn no level.
             self._level = max(min(self._level, self._floor), self._level * UNMEASURED_BACK_OFF)
             why = f"throttled (429) with {answered} answered in the window: too few to measure"
+        self._decrease(self._level, now, why)
+
+    def _decrease(self, level: float, now: float, why: str) -> None:
+        self._level = level
+        self._stepped_down = False
+        self._decreased_after = self._sends
         self._decreased_at = now
         self._next_step = now + self._window
         self._change(self._level, why)
+
+    def _measured_budget(self, admitted: float, now: float, *, probe: bool) -> None:
+        """Sent beyond any known level and refused: what the window admitted is the budget.
+
+        Settle a little below it (whole requests only) and wait about `PROBE_REQUESTS`
+        requests before probing again.
+        """
+        kept = admitted * PROBE_BACK_OFF
+        self._level = admitted if admitted - kept < 1 else _whole(kept)
+        self._decreased_after = self._sends
+        self._decreased_at = now
+        self._stepped_down = False
+        self._next_step = now + PROBE_EVERY * self._window
+        share = max(self._level, PROBE_SHARE * self.limit.count)
+        windows = min(max(PROBE_REQUESTS / share, PROBE_EVERY), PROBE_WINDOWS)
+        self._probe_by = now + windows * self._window
+        what = "probe refused (429)" if probe else "throttled (429) sending at the ceiling"
+        self._change(self._level, f"{what} with {admitted:g} admitted in the window")
 
     def admitted(self) -> None:
         """An answer the server let through: one more request may be in flight."""
@@ -288,15 +421,25 @@ class Pacer:
         if now < self._next_step or self._level >= self.limit.count:
             return
         held, self._held = self._held, False
+        self._probed_further = False
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
-        if held:  # Else the allowance was not what limited the class: nothing to learn.
-            step = max(1.0, PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through)
-            self._probes_through += 1
-            self._change(
-                self._level + step,
-                f"probing above the admitted level ({self._level:g} per window)",
-            )
+        left = self.remaining
+        if held and now >= self._probe_by and (left is None or left > self._level):
+            self._probe_further()
+        else:  # The allowance did not limit the class, or the last probe is too recent.
+            self._change(self._level, f"admitted level measured ({self._level:g} per window)")
+
+    def _probe_further(self) -> None:
+        """Allow the next probe step above the level: `PROBE_STEP` of the ceiling, then
+        `PROBE_GROWTH` times the last step for each step in a row that got through, in the
+        next window or, once every probe so far was answered, in this one."""
+        step = PROBE_STEP * self.limit.count * PROBE_GROWTH**self._probes_through
+        self._probes_through += 1
+        self._change(
+            max(self._allowance, self._level) + max(1.0, step),
+            f"probing above the admitted level ({self._level:g} per window)",
+        )
 
     def _change(self, allowance: float, why: str) -> None:
         before, self._allowance = self._allowance, min(allowance, float(self.limit.count))
@@ -308,6 +451,11 @@ class Pacer:
                 after=f"{int(self._allowance)}/{self._window:g}s",
                 why=why,
             )
+
+
+def _whole(level: float) -> float:
+    """`level` in whole requests (a share of one is no slot), at least one."""
+    return max(1.0, float(math.floor(level)))
 
 
 class Pacers:
