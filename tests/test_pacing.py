@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from batch.http.pacing import SAFETY_MARGIN, Pacer, estimated_seconds
+from batch.http.pacing import SAFETY_MARGIN, Pacer, Pacers, estimated_seconds
+from batch.operations import RequestClass
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
 from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, converged, drive
@@ -351,3 +352,30 @@ async def test_the_first_429_refuses_at_most_two_requests() -> None:
     )
     await clock.run(task)
     assert task.result().refused <= 2
+
+
+async def test_no_probe_when_what_is_left_fits_within_the_level() -> None:
+    """A run whose remaining rows fit within its admitted level sends no probe (a refused
+    one would only cost a 429, and its row's `Retry-After`, at the end of the run); told
+    more is left, the same sends probe."""
+
+    async def probes_sent(remaining: int) -> int:
+        clock = FakeClock()
+        pacers = Pacers(RateLimit.parse("150/5s"), RateLimit.parse("750/30s"), clock)
+        pacers.expect(writes=remaining + 1, reads=0)
+        pacers.row_done(RequestClass.WRITE)
+        pacer = pacers[RequestClass.WRITE]
+        for _ in range(100):
+            async with pacer.slot() as slot:
+                slot.admitted()
+        async with pacer.slot() as slot:
+            slot.throttled(None)  # the first window's edge: the level is learned below 150
+        probes = 0
+        for _ in range(600):  # the pacer's remaining count is a hint; sends go on
+            async with pacer.slot() as slot:
+                probes += slot.probe
+                slot.admitted()
+        return probes
+
+    assert await probes_sent(30) == 0
+    assert await probes_sent(3000) > 0

@@ -470,6 +470,17 @@ class Pacers:
     def __getitem__(self, request_class: RequestClass) -> Pacer:
         return self._by_class[request_class]
 
+    def expect(self, writes: int, reads: int) -> None:
+        """Tell each class how many rows the run has to send (`Pacer.remaining`)."""
+        self[RequestClass.WRITE].remaining = writes
+        self[RequestClass.READ].remaining = reads
+
+    def row_done(self, request_class: RequestClass) -> None:
+        """One row of `request_class` is finished: one fewer left to send."""
+        pacer = self[request_class]
+        if pacer.remaining:
+            pacer.remaining -= 1
+
     def settled(self) -> dict[str, float]:
         """The learned rate of each class, requests per second (for `run.finished`)."""
         return {klass.value: round(p.per_second, 3) for klass, p in self._by_class.items()}

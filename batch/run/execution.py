@@ -221,6 +221,15 @@ async def _run(
             seconds_left=lambda: deadline_at - clock.now(),
         )
         writes = job.survey.writes
+        reads = sum(job.survey.to_send.values()) - writes
+        pacers.expect(writes=writes, reads=reads)
+        record_failure = _failure_recorder(failures, job.selection, job.manifest)
+
+        def finished(entry: Entry, record: OpFinished) -> None:
+            if record.outcome is not Outcome.SKIPPED:  # a skipped row was never to send
+                pacers.row_done(entry.operation.request_class)
+            record_failure(entry, record)
+
         progress = Progress(
             job.survey.rows,
             console.err,
@@ -229,7 +238,7 @@ async def _run(
             categories=[outcome.value for outcome in Outcome],
             planned={
                 RequestClass.WRITE: writes,
-                RequestClass.READ: sum(job.survey.to_send.values()) - writes,
+                RequestClass.READ: reads,
             },
             rate=lambda request_class: pacers[request_class].per_second,  # the learned rate
             throttled=lambda: executor.traffic.throttled,
@@ -243,7 +252,7 @@ async def _run(
             planned_writes=job.survey.writes,
             skip_reason=job.selection.skip_reason,
             read_back_first=job.selection.read_back_first,
-            on_finished=_failure_recorder(failures, job.selection, job.manifest),
+            on_finished=finished,
             deadline=settings.deadline,
             progress=progress,
         )
