@@ -91,6 +91,15 @@ class RowState:
         """Whether a request of this row left and has no answer yet."""
         return self.sends > len(self.attempts)
 
+    @property
+    def untouched(self) -> bool:
+        """Whether nothing of this row can have reached its target: no request left, or every
+        one that did was answered 429 (refused before it was looked at) and none is out, as
+        while the row waits out a `Retry-After`."""
+        if not self.sent:
+            return True
+        return not self.unanswered and all(attempt.status == 429 for attempt in self.attempts)
+
 
 @dataclass(frozen=True)
 class _Request:

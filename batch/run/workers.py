@@ -168,10 +168,11 @@ class Runner:
         if self._progress is not None:
             self._progress.stop(str(reason))
         if reason is not StopReason.AUTH:
-            # Rows still waiting for their first send are dropped at once; rows with a request
-            # out get a grace period, so an applied change is not recorded as unknown.
+            # Rows that cannot have changed anything yet (no request sent, or only 429s and
+            # now waiting out a Retry-After) are dropped at once; rows with a request out get
+            # a grace period, so an applied change is not recorded as unknown.
             for task, state in list(self._in_flight.items()):
-                if not state.sent:
+                if state.untouched:
                     task.cancel()
             loop = asyncio.get_running_loop()
             self._hard_stop = loop.call_later(INTERRUPT_GRACE, self._cancel_in_flight)
@@ -253,7 +254,7 @@ class Runner:
             if not task.cancelled() or (current is not None and current.cancelling()):
                 raise  # This worker itself is being cancelled: not ours to absorb.
             labels = dict(entry.labels)
-            if not state.sent:
+            if state.untouched:
                 return self._executor.finished(state, labels, Outcome.SKIPPED, self._skip_reason())
             code = "deadline" if self.totals.stop_reason is StopReason.DEADLINE else "interrupted"
             message = UNANSWERED_MESSAGE if state.unanswered else None
