@@ -240,10 +240,14 @@ async def test_follows_a_budget_that_halves_and_recovers(ceiling: str, shape: Sh
     )
     await clock.run(task)
     tally = task.result()
-    assert (converged(tally, halved, 50, 5.0) or 99) <= 2
-    assert (converged(tally, whole, 100, 5.0) or 99) <= 2
-    # A token bucket admits a burst on top of its rate, so each probe reads it high once.
-    assert tally.refused <= (0.03 if shape == "bucket" else 0.02) * len(tally.answers)
+    # A token bucket admits a burst on top of its rate, so a probe reads it high once: its
+    # halving can take a third window and more 429s.
+    bucket = shape == "bucket"
+    assert (converged(tally, halved, 50, 5.0) or 99) <= (3 if bucket else 2)
+    assert (converged(tally, whole, 100, 5.0) or 99) <= (3 if bucket else 2)
+    # A run alone keeps the whole budget it measured, so when another consumer appears its
+    # window is full: requests are refused until half of it has expired (36 in that window).
+    assert tally.refused <= (0.03 if bucket else 0.025) * len(tally.answers)
 
 
 @pytest.mark.parametrize(
@@ -379,3 +383,21 @@ async def test_no_probe_when_what_is_left_fits_within_the_level() -> None:
 
     assert await probes_sent(30) == 0
     assert await probes_sent(3000) > 0
+
+
+@pytest.mark.parametrize("shape", ["sliding", "fixed"])
+async def test_a_run_alone_keeps_the_whole_budget_it_measured(shape: Shape) -> None:
+    """Told 150 on a budget of 100 it shares with no one, a run's refused probes give nothing
+    back: 700 rows take the 7 windows the budget allows (with 5 % given back after each
+    refused probe they took an eighth)."""
+    clock = VirtualClock(start=1001.85)
+    budget = Budget(100, 5.0, shape=shape)
+    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    start = clock.now()
+    task = asyncio.create_task(
+        drive(pacer, budget, clock, until=0.0, rows=700, concurrency=4, latency=0.015)
+    )
+    await clock.run(task)
+    tally = task.result()
+    assert max(at for at, _ in tally.answers) - start < 6 * 5.0 + 1.0
+    assert tally.refused <= 7
