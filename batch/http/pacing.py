@@ -215,9 +215,8 @@ class Pacer:
         self.name = name
         self.remaining: int | None = None
         """Requests of this class the run has still to send, when the runner knows: no probe
-        is made when they fit within the level and the longest `Retry-After` seen (a probe
-        then gains nothing and may cost a 429, and that row's `Retry-After` at the very end
-        of the run)."""
+        is made when they fit within the level (a probe then gains nothing and may cost a
+        429, and that row's `Retry-After` at the very end of the run)."""
         self._clock = clock
         self._window = limit.per_seconds
         self._allowance = float(limit.count)
@@ -251,8 +250,6 @@ class Pacer:
         """This window's probe, all through, was taken one step further (once a window)."""
         self._shared_until = -math.inf
         """Until when a 429 at the learned level says someone else draws on the budget."""
-        self._longest_retry_after = 0.0
-        """The longest `Retry-After` a 429 of this class has asked for, seconds."""
         self._first_window_ends: float | None = None
         """When the first window (from the first send) ends; None before the first send."""
         self._slot_freed = asyncio.Event()
@@ -363,8 +360,6 @@ class Pacer:
         now = self._clock.now()
         self._trim(now)
         self._probes_through = 0
-        if retry_after is not None:
-            self._longest_retry_after = max(self._longest_retry_after, retry_after)
         admitted = min(float(len(self._admitted)), self._allowance)
         answered = len(self._stamps)
         measured = admitted and answered >= min(self._floor, self._level) / 2
@@ -440,10 +435,8 @@ class Pacer:
         self._probed_further = False
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
-        # A refused probe's row waits its Retry-After: not worth it when the rest is done sooner.
-        tail = self._level * (1 + self._longest_retry_after / self._window)
         left = self.remaining
-        if held and now >= self._probe_by and (left is None or left > tail):
+        if held and now >= self._probe_by and (left is None or left > self._level):
             self._probe_further()
         else:  # The allowance did not limit the class, or the last probe is too recent.
             self._change(self._level, f"admitted level measured ({self._level:g} per window)")
