@@ -140,18 +140,30 @@ def private_temp(target: Path) -> tuple[int, Path]:
     return fd, Path(name)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically: a 0600 temporary file renamed into place.
-
-    A symlink or non-regular file at `path` is refused (`check_replaceable`), never replaced or
-    followed. Raises OSError; nothing is left behind.
-    """
+def written_temp(path: Path, text: str) -> Path:
+    """A 0600 temporary file beside `path` holding `text`, on disk (fsynced), for the caller
+    to move into place. Raises OSError as `private_temp` does; nothing is left behind."""
     fd, temp = private_temp(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return temp
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically: a 0600 temporary file renamed into place.
+
+    A symlink or non-regular file at `path` is refused (`check_replaceable`), never replaced or
+    followed. Raises OSError; nothing is left behind.
+    """
+    temp = written_temp(path, text)
+    try:
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

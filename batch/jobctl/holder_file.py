@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from batch.files.private import SymlinkRefusedError, private_temp
+from batch.files.private import SymlinkRefusedError, written_temp
 
 TAKEOVER_SUFFIX = ".takeover"
 _ATTEMPTS = 8
@@ -75,12 +75,8 @@ def remove(path: Path) -> None:
 
 def _install(path: Path, text: str, *, replace: bool) -> bool:
     """Put `text` at `path` in one step; without `replace`, False when `path` exists."""
-    fd, temp = private_temp(path)
+    temp = written_temp(path, text)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
         if replace:
             os.replace(temp, path)
             return True
