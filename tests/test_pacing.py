@@ -358,10 +358,10 @@ async def test_the_first_429_refuses_at_most_two_requests() -> None:
     assert task.result().refused <= 2
 
 
-async def test_no_probe_when_what_is_left_fits_within_the_level() -> None:
-    """A run whose remaining rows fit within its admitted level sends no probe (a refused
-    one would only cost a 429, and its row's `Retry-After`, at the end of the run); told
-    more is left, the same sends probe."""
+async def test_no_probe_a_refused_one_would_outlast() -> None:
+    """After a 429 asking 10 s (two 5 s windows), a run whose remaining rows take no longer
+    than that at its level sends no probe: a refused one's row would come back after all the
+    others were done. Told more is left, the same sends probe."""
 
     async def probes_sent(remaining: int) -> int:
         clock = FakeClock()
@@ -373,7 +373,7 @@ async def test_no_probe_when_what_is_left_fits_within_the_level() -> None:
             async with pacer.slot() as slot:
                 slot.admitted()
         async with pacer.slot() as slot:
-            slot.throttled(None)  # the first window's edge: the level is learned below 150
+            slot.throttled(10.0)  # the first window's edge: the level is learned below 150
         probes = 0
         for _ in range(600):  # the pacer's remaining count is a hint; sends go on
             async with pacer.slot() as slot:
@@ -381,8 +381,62 @@ async def test_no_probe_when_what_is_left_fits_within_the_level() -> None:
                 slot.admitted()
         return probes
 
-    assert await probes_sent(30) == 0
+    assert await probes_sent(150) == 0
     assert await probes_sent(3000) > 0
+
+
+@pytest.mark.parametrize(
+    ("shape", "retry_after"),
+    [("sliding", None), ("fixed", None), ("sliding", 10.0), ("fixed", 10.0)],
+)
+async def test_a_refused_probe_never_ends_a_run_alone_late(
+    shape: Shape, retry_after: float | None
+) -> None:
+    """700 rows told 150/5s on a 100/5s budget take the 7 windows it allows, also when every
+    429 asks 10 s: no probe is sent where its refused row would finish after the others
+    (with one in the sixth window, such a row ended the run 5 s late)."""
+    clock = VirtualClock(start=1001.85)
+    budget = Budget(100, 5.0, shape=shape, retry_after=retry_after)
+    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    start = clock.now()
+    task = asyncio.create_task(
+        drive(pacer, budget, clock, until=0.0, rows=700, latency=0.015, waiting_frees_seat=True)
+    )
+    await clock.run(task)
+    assert max(at for at, _ in task.result().answers) - start < 6 * 5.0 + 1.0
+
+
+@pytest.mark.parametrize("shape", ["sliding", "fixed"])
+@pytest.mark.parametrize("rows", [(334, 366), (310, 390), (350, 350)])
+async def test_two_runs_of_any_split_finish_in_the_windows_the_budget_allows(
+    shape: Shape, rows: tuple[int, int]
+) -> None:
+    """Two runs told 150/5s share a 100/5s budget, their 700 rows split unevenly (as shards
+    are): the larger one takes what the smaller leaves in its last window, by probing for its
+    last rows held back there, so 700 rows take 7 windows, not 8 (each run kept its half
+    and the larger one's last 16 rows waited a whole window)."""
+    clock = VirtualClock(start=1001.85)
+    budget = Budget(100, 5.0, shape=shape)
+    start = clock.now()
+    tasks = [
+        asyncio.create_task(
+            drive(
+                Pacer(RateLimit.parse("150/5s"), clock, "write"),
+                budget,
+                clock,
+                until=0.0,
+                rows=count,
+                latency=0.015,
+                waiting_frees_seat=True,
+            )
+        )
+        for count in rows
+    ]
+    await clock.run(*tasks)
+    tallies = [task.result() for task in tasks]
+    assert max(at for tally in tallies for at, _ in tally.answers) - start < 6 * 5.0 + 1.0
+    answers = sum(len(tally.answers) for tally in tallies)
+    assert sum(tally.refused for tally in tallies) <= 0.02 * answers
 
 
 @pytest.mark.parametrize("shape", ["sliding", "fixed"])

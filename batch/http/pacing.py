@@ -250,6 +250,10 @@ class Pacer:
         """This window's probe, all through, was taken one step further (once a window)."""
         self._shared_until = -math.inf
         """Until when a 429 at the learned level says someone else draws on the budget."""
+        self._last_rows_probed = -math.inf
+        """When the run last probed for its last rows (`_last_rows_held`)."""
+        self._longest_retry_after = 0.0
+        """The longest `Retry-After` a 429 of this class asked for, seconds."""
         self._first_window_ends: float | None = None
         """When the first window (from the first send) ends; None before the first send."""
         self._slot_freed = asyncio.Event()
@@ -303,6 +307,9 @@ class Pacer:
         if self._ramp is not None and self._in_flight >= self._ramp:
             return None
         used = self._in_flight + len(self._stamps)
+        if used >= int(self._allowance) and self._last_rows_held(now):
+            self._last_rows_probed = now
+            self._probe_further()
         if self._in_flight >= self._beyond_in_flight() and self._probing(used):
             self._held = True
             return None  # Beyond the admitted level: one (or FIRST_IN_FLIGHT) at a time.
@@ -321,6 +328,20 @@ class Pacer:
             wait = max(wait, self._stamps[0] - (now - self._window - SAFETY_MARGIN))
         # Below a nanosecond is float rounding, not time: waiting it could loop forever.
         return wait if wait > ROUNDING else 0.0
+
+    def _last_rows_held(self, now: float) -> bool:
+        """The run's last rows (no more than a window's worth at the level) are held back by
+        the allowance: they would wait a whole window, so probe for them now, whatever the
+        probe schedule, once a window (another run may just have finished and left its share
+        unused). Not when a refused probe's row would wait longer than that window."""
+        left = self.remaining
+        return (
+            left is not None
+            and 0 < left - self._in_flight <= self._level
+            and self._allowance <= self._level < self.limit.count
+            and now >= max(self._last_rows_probed, self._decreased_at) + self._window
+            and self._longest_retry_after <= self._window
+        )
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -360,6 +381,8 @@ class Pacer:
         now = self._clock.now()
         self._trim(now)
         self._probes_through = 0
+        if retry_after is not None:
+            self._longest_retry_after = max(self._longest_retry_after, retry_after)
         admitted = min(float(len(self._admitted)), self._allowance)
         answered = len(self._stamps)
         measured = admitted and answered >= min(self._floor, self._level) / 2
@@ -436,9 +459,13 @@ class Pacer:
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
         left = self.remaining
-        if held and now >= self._probe_by and (left is None or left > self._level):
+        # A refused probe's row waits its Retry-After: no use when the rest is done sooner.
+        alone = now >= self._shared_until
+        tail = self._level * max(1.0, alone * self._longest_retry_after / self._window)
+        if held and now >= self._probe_by and (left is None or left > tail):
             self._probe_further()
-        else:  # The allowance did not limit the class, or the last probe is too recent.
+        elif now >= self._last_rows_probed + self._window:  # Not a probe for the last rows.
+            # The allowance did not limit the class, or the last probe is too recent.
             self._change(self._level, f"admitted level measured ({self._level:g} per window)")
 
     def _probe_further(self) -> None:
