@@ -62,6 +62,20 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   late run at 1 request a window beside one at 8). At half a 100-per-window budget the
   next probe is two windows away; a tenth and then four tenths of the ceiling in that
   window take the level back to the whole budget.
+- **The last rows.** The runner says how many rows are left (`Pacer.remaining`). No probe
+  starts when they take no longer at the level than a refused probe's row would wait (the
+  longest `Retry-After` seen, at least a window): the probe could gain nothing, and its row
+  would finish after all the others (700 rows, 100 per 5 s told 150, every 429 asking 10 s:
+  1.19 of the ideal with such probes, 1.02 without). While the run shares the budget (a 429
+  at its level in the last `SHARED_MEMORY` windows), only when they fit within the level:
+  the run that finishes last has to find the share the other freed (two runs on a token
+  bucket: 1.36 with the longer rule, 1.21 without). And when the allowance holds back the
+  run's last rows (a window's worth at the level or fewer), it probes for them at once,
+  whatever the probe schedule: two runs whose shards are uneven (334 and 366 of 700 rows)
+  each learn half the budget, and the larger one's last 16 rows waited a whole window
+  beside the room the smaller one left (1.17 of the ideal; 1.02 with it). Once a window,
+  not within a window of a lesson, and not when a 429 asked longer than a window: a
+  refused one's row would then wait longer than the rows held back.
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
@@ -214,9 +228,9 @@ class Pacer:
         """The ceiling: the configured limit, never exceeded."""
         self.name = name
         self.remaining: int | None = None
-        """Requests of this class the run has still to send, when the runner knows: no probe
-        is made when they fit within the level (a probe then gains nothing and may cost a
-        429, and that row's `Retry-After` at the very end of the run)."""
+        """Rows of this class the run has still to finish, when the runner knows: no probe
+        is made that a refused one's `Retry-After` would outlast, and the last rows held back
+        by the allowance are probed for at once ("The last rows" above)."""
         self._clock = clock
         self._window = limit.per_seconds
         self._allowance = float(limit.count)
