@@ -358,6 +358,26 @@ async def test_the_first_429_refuses_at_most_two_requests() -> None:
     assert task.result().refused <= 2
 
 
+async def test_a_request_admitted_after_the_probes_429_counts_in_the_level() -> None:
+    """In the first window two requests go at a time above 30 % of the ceiling, and the
+    429 to the later one can come back first: the earlier one, admitted after it, was in the
+    same window, so the level is 100, not 99 (a slot short in every window cost 700 rows at
+    100 per 5 s an eighth window)."""
+    clock = FakeClock()
+    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    for _ in range(99):
+        async with pacer.slot() as slot:
+            slot.admitted()
+    earlier, later = pacer.slot(), pacer.slot()
+    admitted_one, refused_one = await earlier.__aenter__(), await later.__aenter__()
+    refused_one.throttled(None)
+    await later.__aexit__(None, None, None)
+    assert pacer.rate.count == 99
+    admitted_one.admitted()
+    await earlier.__aexit__(None, None, None)
+    assert pacer.rate.count == 100
+
+
 async def test_no_probe_a_refused_one_would_outlast() -> None:
     """After a 429 asking 10 s (two 5 s windows), a run whose remaining rows take no longer
     than that at its level sends no probe: a refused one's row would come back after all the

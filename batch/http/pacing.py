@@ -210,7 +210,7 @@ class Slot:
 
     def admitted(self) -> None:
         """The server let the request through (whatever it answered)."""
-        self._pacer.admitted()
+        self._pacer.admitted(sent=self.sent)
 
 
 class Pacer:
@@ -264,6 +264,9 @@ class Pacer:
         """This window's probe, all through, was taken one step further (once a window)."""
         self._shared_until = -math.inf
         """Until when a 429 at the learned level says someone else draws on the budget."""
+        self._measured: tuple[int, float] | None = None
+        """(The refused probe's place in the sends, what its window admitted) since the last
+        measured budget, until the next change of level."""
         self._last_rows_probed = -math.inf
         """When the run last probed for its last rows (`_last_rows_held`)."""
         self._longest_retry_after = 0.0
@@ -413,13 +416,14 @@ class Pacer:
             # the level instead, once (a token bucket's burst made the first reading too
             # high; more steps in one window starved a run sharing the bucket).
             if not self._stepped_down:
+                self._measured = None
                 self._stepped_down = True
                 self._level = _whole(self._level * STEP_DOWN)
                 self._decreased_after = self._sends
                 self._change(self._level, "throttled (429) again after a decrease")
             return
         if measured and probe:
-            self._measured_budget(admitted, now, probe=probe)
+            self._measured_budget(admitted, now, sent=sent)
             return
         if measured:
             self._shared_until = now + SHARED_MEMORY * self._window
@@ -431,6 +435,7 @@ class Pacer:
         self._decrease(self._level, now, why)
 
     def _decrease(self, level: float, now: float, why: str) -> None:
+        self._measured = None
         self._level = level
         self._stepped_down = False
         self._decreased_after = self._sends
@@ -438,15 +443,16 @@ class Pacer:
         self._next_step = now + self._window
         self._change(self._level, why)
 
-    def _measured_budget(self, admitted: float, now: float, *, probe: bool) -> None:
+    def _measured_budget(self, admitted: float, now: float, *, sent: int | None) -> None:
         """Sent beyond any known level and refused: what the window admitted is the budget.
 
-        Settle a little below it (whole requests only) and wait about `PROBE_REQUESTS`
-        requests before probing again.
+        Settle at it (a little below while sharing, in whole requests) and wait about
+        `PROBE_REQUESTS` requests before probing again. Requests sent before the refused
+        one and answered after it were admitted by the same window: `admitted` counts them
+        as they come (in the first window two go at a time, and the 429 can come first).
         """
-        kept = admitted * PROBE_BACK_OFF
-        alone = now >= self._shared_until
-        self._level = admitted if alone or admitted - kept < 1 else _whole(kept)
+        self._measured = (sent or self._sends, admitted)
+        self._level = self._settled_level(admitted, now)
         self._decreased_after = self._sends
         self._decreased_at = now
         self._stepped_down = False
@@ -454,12 +460,27 @@ class Pacer:
         share = max(self._level, PROBE_SHARE * self.limit.count)
         windows = min(max(PROBE_REQUESTS / share, PROBE_EVERY), PROBE_WINDOWS)
         self._probe_by = now + windows * self._window
-        what = "probe refused (429)" if probe else "throttled (429) sending at the ceiling"
-        self._change(self._level, f"{what} with {admitted:g} admitted in the window")
+        self._change(self._level, f"probe refused (429) with {admitted:g} admitted in the window")
 
-    def admitted(self) -> None:
-        """An answer the server let through: one more request may be in flight."""
-        self._admitted.append(self._clock.now())
+    def _settled_level(self, admitted: float, now: float) -> float:
+        """The level a window that admitted `admitted` and refused a probe sets: all of it
+        for a run alone, `PROBE_BACK_OFF` of it (in whole requests) while sharing."""
+        kept = admitted * PROBE_BACK_OFF
+        alone = now >= self._shared_until
+        return min(admitted if alone or admitted - kept < 1 else _whole(kept), self.limit.count)
+
+    def admitted(self, sent: int | None = None) -> None:
+        """An answer the server let through: one more request may be in flight. `sent` is
+        the request's place in the class's sends (None: unknown)."""
+        now = self._clock.now()
+        self._admitted.append(now)
+        measured = self._measured
+        if measured and sent is not None and sent < measured[0]:
+            # Sent before the refused probe, answered after it: the budget held it too.
+            self._measured = (measured[0], measured[1] + 1)
+            self._level = self._settled_level(measured[1] + 1, now)
+            why = f"admitted after the probe's 429: {measured[1] + 1:g} admitted in the window"
+            self._change(self._level, why)
         if self._ramp is not None:
             self._ramp = self._ramp + 1 if self._ramp < self.limit.count else None
             self._slot_freed.set()
@@ -469,6 +490,7 @@ class Pacer:
         if now < self._next_step or self._level >= self.limit.count:
             return
         held, self._held = self._held, False
+        self._measured = None
         self._probed_further = False
         self._next_step = now + self._window
         self._level = max(self._level, min(float(len(self._admitted)), self._allowance))
