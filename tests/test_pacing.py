@@ -489,6 +489,48 @@ async def test_probes_for_the_last_rows_keep_to_the_probe_schedule(shape: Shape)
 
 
 @pytest.mark.parametrize("shape", ["sliding", "fixed"])
+@pytest.mark.parametrize("rows", [650, 700, 1000])
+async def test_a_run_alone_has_under_one_percent_refused(shape: Shape, rows: int) -> None:
+    """Told 150/5s on a 100/5s budget, a run alone keeps its refused requests (the first
+    window's and its probes) under the issue's 1 %: probing once per 100 admitted refused
+    one a window at 100, 1.1 % of 650 rows."""
+    clock = VirtualClock(start=1001.85)
+    budget = Budget(100, 5.0, shape=shape)
+    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
+    task = asyncio.create_task(
+        drive(pacer, budget, clock, until=0.0, rows=rows, latency=0.015, waiting_frees_seat=True)
+    )
+    await clock.run(task)
+    tally = task.result()
+    assert tally.refused < 0.01 * len(tally.answers)
+
+
+async def test_a_retry_after_rounded_up_to_seconds_still_lets_the_last_rows_probe() -> None:
+    """Every 429 saying 5.67 s on a 5 s window (an HTTP date, whole seconds, rounds up): the
+    larger of two uneven runs still probes for its last rows and 700 rows take 7 windows
+    (with the longest `Retry-After` held to the window itself, it waited an eighth)."""
+    clock = VirtualClock(start=1001.85)
+    budget = Budget(100, 5.0, retry_after=5.67)
+    start = clock.now()
+    tasks = [
+        asyncio.create_task(
+            drive(
+                Pacer(RateLimit.parse("150/5s"), clock, "write"),
+                budget,
+                clock,
+                until=0.0,
+                rows=rows,
+                latency=0.015,
+                waiting_frees_seat=True,
+            )
+        )
+        for rows in (334, 366)
+    ]
+    await clock.run(*tasks)
+    assert max(at for task in tasks for at, _ in task.result().answers) - start < 31.0
+
+
+@pytest.mark.parametrize("shape", ["sliding", "fixed"])
 async def test_a_run_alone_keeps_the_whole_budget_it_measured(shape: Shape) -> None:
     """Told 150 on a budget of 100 it shares with no one, a run's refused probes give nothing
     back: 700 rows take the 7 windows the budget allows (with 5 % given back after each

@@ -57,7 +57,7 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
 - **Probes are bounded per request, not per window.** A budget that stays full refuses
   every probe, so after a refused one the next waits until about `PROBE_REQUESTS` requests
   were admitted (`PROBE_REQUESTS` / level windows, at least `PROBE_EVERY`, at most
-  `PROBE_WINDOWS`): refused probes stay near 1 % of requests at any level. Probing every
+  `PROBE_WINDOWS`): refused probes stay under 1 % of requests at any level. Probing every
   other window was refused 1 / (2 x level) of the time: 6 % at 10 a window, 3.3 % at Graph's
   15 per 30 s. A run below `PROBE_SHARE` of the ceiling probes as often as one at that share,
   so a small share grows as fast as a large one (probing in proportion to the level left a
@@ -79,8 +79,9 @@ Chiu and Jain 1989 for why it shares fairly), with the increase done by probing 
   it). Once a window, not within a window of a lesson (ignoring the schedule, two runs of
   10 per 2 s took 1.18 instead of 1.04: on a budget that counts refused requests, each
   such probe took a slot the other run needed and halved it), and not when a 429 asked
-  longer than a window: a refused one's row would then wait longer than the rows held
-  back.
+  longer than a window (give or take `RETRY_AFTER_ROUNDING`: an HTTP date of 5.67 s on a
+  5 s window turned it off): a refused one's row would then wait longer than the rows
+  held back.
 
 Concurrent runs on one app need not talk: each sees the other's use as throttling. A decrease
 is proportional to a run's own share while probing is alike for all, so the larger share
@@ -91,8 +92,10 @@ sliding log, fixed window and token bucket; `Retry-After` to a free slot, the wh
 or a constant 10 s): grabbing the whole freed budget in one probe window (up to the first
 429) recovered in one window but starved a run sharing a token bucket (a probe one request
 at a time takes every token the moment it refills) and raised the bucket's 429s from 1 % to
-9 %; `PROBE_BACK_OFF` 0.9 to 1 and `PROBE_REQUESTS` 100 to 200 moved wall time by a few
-percent either way, and 100 keeps recovery at half the budget to the next window but one.
+9 %; `PROBE_BACK_OFF` 0.9 to 1 moved wall time by a few percent either way. `PROBE_REQUESTS`
+120 rather than 100: a run alone at 100 a window probed every window, 1.0 % of its requests
+refused (a 650-row run: 1.1 %); at 120 it probes every other window, 0.6 %, as fast (a
+freed budget is still found within 2 windows at half of it).
 
 The window log stamps each request at its answer. The server counted it somewhere between send
 and answer, and only the answer is sure to be no earlier than that count: a slot is reused a
@@ -142,9 +145,9 @@ PROBE_GROWTH = 4
 """Each probe in a row that got through reaches this many times further than the last."""
 PROBE_EVERY = 1
 """Least windows at the admitted level after a refused probe before the next may start."""
-PROBE_REQUESTS = 100
+PROBE_REQUESTS = 120
 """Requests admitted (level x windows) after a refused probe before the next may start:
-refused probes stay near one per this many requests whatever the level."""
+refused probes stay below one per this many requests whatever the level."""
 PROBE_SHARE = 0.5
 """Runs below this share of the ceiling probe as often as one at it, so small shares grow."""
 PROBE_WINDOWS = 12
@@ -171,6 +174,8 @@ FLOOR_SHARE = 0.1
 twenty runs can share one app's budget before the floor itself keeps them over it."""
 SAFETY_MARGIN = 0.001
 """Seconds added to every window edge, so equal timestamps never count twice."""
+RETRY_AFTER_ROUNDING = 1.0
+"""Seconds a `Retry-After` in whole seconds or as an HTTP date may overstate the wait."""
 ROUNDING = 1e-9
 """Seconds below which two times are the same (float rounding of virtual or monotonic time)."""
 
@@ -364,7 +369,7 @@ class Pacer:
             and 0 < left - self._in_flight <= self._level
             and self._allowance <= self._level < self.limit.count
             and now >= since + self._window
-            and self._longest_retry_after <= self._window
+            and self._longest_retry_after <= self._window + RETRY_AFTER_ROUNDING
         )
 
     @asynccontextmanager
