@@ -24,7 +24,7 @@ from batch.auth.choices import AUTH_MODES, CLOUD_ENDPOINTS, AuthMode
 from batch.loopback import is_loopback
 from batch.wording import shown, suggest
 
-_LIMIT = re.compile(r"^\s*(\d{1,12})\s*/\s*(\d{1,12}(?:\.\d{1,12})?)\s*s?\s*$")
+_LIMIT = re.compile(r"^\s*(\d{1,12})\s*/\s*(\d{1,12}(?:\.\d{1,12})?)\s*s?\s*$", re.ASCII)
 _INTEGER = re.compile(r"([+-]?\d+(?:_\d+)*)(?:\.0*)?", re.ASCII)
 
 

@@ -56,6 +56,8 @@ BOOLEAN = f"{INT}, not a boolean"
 HUGE = "the count must be at most 1000000000 and the window at most 86400s (a day)"
 LONG_RATE = "1/" + "9" * 400
 ZERO = "the count and the window must be above zero, got '0/1s'"
+ARABIC_INDIC = "\u0661\u0665\u0660/5s"
+"""150/5s in Arabic-Indic digits: a rate is ASCII digits only."""
 
 
 @pytest.mark.parametrize(
@@ -99,6 +101,7 @@ ZERO = "the count and the window must be above zero, got '0/1s'"
         ({"log_format": "xml"}, ("log_format", "Input should be 'console' or 'json'", "xml")),
         ({"write_limit": 15}, ("write_limit", f"{RATE} 15 (add the window: /30s)", None)),
         ({"write_limit": "0/1s"}, ("write_limit", ZERO, None)),
+        ({"write_limit": ARABIC_INDIC}, ("write_limit", f"{RATE} {shown(ARABIC_INDIC)}", None)),
         ({"read_limit": datetime.date(2027, 1, 2)}, ("read_limit", f"{RATE} '2027-01-02'", None)),
         ({"concurency": 3}, ("concurency", f"unknown setting (expected {NAMES}){TYPO}", None)),
         ({1: 2}, ("1", "Keys should be strings", "1")),
