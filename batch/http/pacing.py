@@ -363,12 +363,12 @@ class Pacer:
         window before the probe schedule would. Not when a refused probe's row would wait
         longer than that window."""
         left = self.remaining
-        since = max(self._last_rows_probed, self._decreased_at, self._probe_by - self._window)
+        since = max(self._last_rows_probed, self._decreased_at)
         return (
             left is not None
             and 0 < left - self._in_flight <= self._level
             and self._allowance <= self._level < self.limit.count
-            and now >= since + self._window
+            and now >= max(since + self._window, self._probe_by - self._window)
             and self._longest_retry_after <= self._window + RETRY_AFTER_ROUNDING
         )
 
