@@ -24,7 +24,7 @@ import structlog
 
 from batch.http.pacing import Pacer
 from batch.settings import RateLimit
-from tests.pacing_sim import Budget, Shape, VirtualClock, converged, drive
+from tests.pacing_sim import Budget, Shape, VirtualClock, converged, drive, run_rows
 
 SHAPES: tuple[Shape, ...] = ("sliding", "fixed", "bucket")
 RETRY_AFTERS: tuple[str, ...] = ("slot", "window", "10s")
@@ -73,23 +73,11 @@ async def _scenario(
     budget = _budget(real, shape, retry_after)
     started = clock.now()
     per_run = scenario.rows // scenario.runs
-    tasks = [
-        asyncio.create_task(
-            drive(
-                Pacer(RateLimit.parse(scenario.told), clock, "write"),
-                budget,
-                clock,
-                until=0.0,
-                rows=per_run + (scenario.rows - per_run * scenario.runs if k == 0 else 0),
-                concurrency=CONCURRENCY,
-                latency=scenario.latency,
-                waiting_frees_seat=True,
-            )
-        )
-        for k in range(scenario.runs)
-    ]
-    await clock.run(*tasks)
-    tallies = [task.result() for task in tasks]
+    rows = [per_run] * scenario.runs
+    rows[0] += scenario.rows - per_run * scenario.runs
+    tallies = await run_rows(
+        budget, clock, scenario.told, rows, concurrency=CONCURRENCY, latency=scenario.latency
+    )
     ended = max(t for tally in tallies for t, _ in tally.answers)
     ideal = ((scenario.rows - 1) // real.count) * real.per_seconds
     answers = sum(len(tally.answers) for tally in tallies)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from batch.http.pacing import Pacer
+from batch.settings import RateLimit
 
 Shape = Literal["sliding", "fixed", "bucket"]
 
@@ -196,3 +197,34 @@ async def drive(
     workers = concurrency * (4 if waiting_frees_seat else 1)
     await asyncio.gather(*(worker() for _ in range(workers)))
     return tally
+
+
+async def run_rows(
+    budget: Budget,
+    clock: VirtualClock,
+    told: str,
+    rows: Sequence[int],
+    *,
+    concurrency: int = 4,
+    latency: float = 0.015,
+) -> list[Tally]:
+    """Runs of `rows[k]` rows each, every one with its own pacer told `told`, sending together
+    against one `budget` as the runner's rows do (a row waiting out a retry gives up its
+    seat) until all are through; their tallies, in the order of `rows`."""
+    tasks = [
+        asyncio.create_task(
+            drive(
+                Pacer(RateLimit.parse(told), clock, "write"),
+                budget,
+                clock,
+                until=0.0,
+                rows=count,
+                concurrency=concurrency,
+                latency=latency,
+                waiting_frees_seat=True,
+            )
+        )
+        for count in rows
+    ]
+    await clock.run(*tasks)
+    return [task.result() for task in tasks]

@@ -13,7 +13,7 @@ from batch.http.pacing import SAFETY_MARGIN, Pacer, Pacers, estimated_seconds
 from batch.operations import RequestClass
 from batch.settings import RateLimit
 from tests.fake_clock import FakeClock
-from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, converged, drive
+from tests.pacing_sim import Budget, Shape, Tally, VirtualClock, converged, drive, run_rows
 
 
 async def _send_all(
@@ -417,13 +417,9 @@ async def test_a_refused_probe_never_ends_a_run_alone_late(
     (with one in the sixth window, such a row ended the run 5 s late)."""
     clock = VirtualClock(start=1001.85)
     budget = Budget(100, 5.0, shape=shape, retry_after=retry_after)
-    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
     start = clock.now()
-    task = asyncio.create_task(
-        drive(pacer, budget, clock, until=0.0, rows=700, latency=0.015, waiting_frees_seat=True)
-    )
-    await clock.run(task)
-    assert max(at for at, _ in task.result().answers) - start < 6 * 5.0 + 1.0
+    (tally,) = await run_rows(budget, clock, "150/5s", [700])
+    assert max(at for at, _ in tally.answers) - start < 6 * 5.0 + 1.0
 
 
 @pytest.mark.parametrize("shape", ["sliding", "fixed"])
@@ -439,22 +435,7 @@ async def test_two_runs_of_any_split_finish_in_the_windows_the_budget_allows(
     clock = VirtualClock(start=1001.85)
     budget = Budget(100, 5.0, shape=shape)
     start = clock.now()
-    tasks = [
-        asyncio.create_task(
-            drive(
-                Pacer(RateLimit.parse("150/5s"), clock, "write"),
-                budget,
-                clock,
-                until=0.0,
-                rows=count,
-                latency=0.015,
-                waiting_frees_seat=True,
-            )
-        )
-        for count in rows
-    ]
-    await clock.run(*tasks)
-    tallies = [task.result() for task in tasks]
+    tallies = await run_rows(budget, clock, "150/5s", rows)
     windows = (sum(rows) - 1) // 100
     assert max(at for tally in tallies for at, _ in tally.answers) - start < windows * 5.0 + 1.0
     answers = sum(len(tally.answers) for tally in tallies)
@@ -470,23 +451,8 @@ async def test_probes_for_the_last_rows_keep_to_the_probe_schedule(shape: Shape)
     clock = VirtualClock(start=1001.85)
     budget = Budget(10, 2.0, shape=shape)
     start = clock.now()
-    tasks = [
-        asyncio.create_task(
-            drive(
-                Pacer(RateLimit.parse("15/2s"), clock, "write"),
-                budget,
-                clock,
-                until=0.0,
-                rows=150,
-                concurrency=8,
-                latency=0.015,
-                waiting_frees_seat=True,
-            )
-        )
-        for _ in range(2)
-    ]
-    await clock.run(*tasks)
-    ended = max(at for task in tasks for at, _ in task.result().answers)
+    tallies = await run_rows(budget, clock, "15/2s", [150, 150], concurrency=8)
+    ended = max(at for tally in tallies for at, _ in tally.answers)
     assert ended - start < 1.08 * 29 * 2.0
 
 
@@ -498,12 +464,7 @@ async def test_a_run_alone_has_under_one_percent_refused(shape: Shape, rows: int
     one a window at 100, 1.1 % of 650 rows."""
     clock = VirtualClock(start=1001.85)
     budget = Budget(100, 5.0, shape=shape)
-    pacer = Pacer(RateLimit.parse("150/5s"), clock, "write")
-    task = asyncio.create_task(
-        drive(pacer, budget, clock, until=0.0, rows=rows, latency=0.015, waiting_frees_seat=True)
-    )
-    await clock.run(task)
-    tally = task.result()
+    (tally,) = await run_rows(budget, clock, "150/5s", [rows])
     assert tally.refused < 0.01 * len(tally.answers)
 
 
@@ -514,22 +475,8 @@ async def test_a_retry_after_rounded_up_to_seconds_still_lets_the_last_rows_prob
     clock = VirtualClock(start=1001.85)
     budget = Budget(100, 5.0, retry_after=5.67)
     start = clock.now()
-    tasks = [
-        asyncio.create_task(
-            drive(
-                Pacer(RateLimit.parse("150/5s"), clock, "write"),
-                budget,
-                clock,
-                until=0.0,
-                rows=rows,
-                latency=0.015,
-                waiting_frees_seat=True,
-            )
-        )
-        for rows in (334, 366)
-    ]
-    await clock.run(*tasks)
-    assert max(at for task in tasks for at, _ in task.result().answers) - start < 32.0
+    tallies = await run_rows(budget, clock, "150/5s", [334, 366])
+    assert max(at for tally in tallies for at, _ in tally.answers) - start < 32.0
 
 
 @pytest.mark.parametrize("shape", ["sliding", "fixed"])
